@@ -1,0 +1,72 @@
+"""An OpenTelemetry span exporter that writes finished spans to the local store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from tracekit._store._sqlite import SQLiteStore, default_store_path
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+logger = logging.getLogger("tracekit")
+
+
+class SQLiteSpanExporter(SpanExporter):
+    """Export span batches to a :class:`SQLiteStore`, one transaction per batch.
+
+    Follows the ``SpanExporter`` contract: ``export`` never raises; a failed batch
+    returns ``FAILURE`` and is logged on the ``tracekit`` logger (with the traceback
+    the first time, as a one-line warning after that, so a broken disk does not
+    flood the app's logs).
+
+    >>> import tempfile, pathlib
+    >>> exporter = SQLiteSpanExporter(pathlib.Path(tempfile.mkdtemp()) / "traces.db")
+    >>> exporter.export([]).name
+    'SUCCESS'
+    """
+
+    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None) -> None:
+        if store is None:
+            store = default_store_path()
+        self.store = store if isinstance(store, SQLiteStore) else SQLiteStore(store)
+        self._lock = threading.Lock()
+        self._shutdown = False
+        self._failures = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Write ``spans``; ``SUCCESS`` once they are committed, else ``FAILURE``."""
+        if self._shutdown:
+            return SpanExportResult.FAILURE
+        try:
+            self.store.write_spans(spans)
+        except Exception as exc:  # the exporter contract: report, never raise
+            with self._lock:
+                self._failures += 1
+                first = self._failures == 1
+            if first:
+                logger.exception("tracekit: could not write %d span(s) to %s", len(spans), self.store.path)
+            else:
+                logger.warning(
+                    "tracekit: could not write %d span(s) to %s: %s (failure %d)",
+                    len(spans),
+                    self.store.path,
+                    exc,
+                    self._failures,
+                )
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Refuse further batches; there is nothing to close (connections are per call)."""
+        self._shutdown = True
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing is buffered here: every ``export`` commits before it returns."""
+        return True
