@@ -1,0 +1,50 @@
+"""Suite-wide rules: strict mode (an internal error fails the test), and an isolated
+tracekit home, configuration and pipeline for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tracekit
+from tracekit import _config, _errors, _tracer
+from tracekit.testing import SpanCapture, capture
+
+_ENV_TO_CLEAR = [k for k in os.environ if k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))]
+
+
+@pytest.fixture(autouse=True)
+def _tracekit_isolation(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in _ENV_TO_CLEAR:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("TRACEKIT_HOME", str(tmp_path / "tracekit-home"))
+    _tracer.shutdown(timeout=5)
+    _config.reset()
+    _errors.reset()
+    _errors.set_strict(True)
+    yield
+    _tracer.shutdown(timeout=10)
+    _config.reset()
+    reported = list(_errors.reported)
+    _errors.reset()
+    if reported and request.node.get_closest_marker("allow_internal_errors") is None:
+        place, exc = reported[0]
+        pytest.fail(f"tracekit swallowed an internal error in {place}: {exc!r}", pytrace=False)
+
+
+@pytest.fixture
+def captured() -> Iterator[SpanCapture]:
+    """Every tracekit span that ends during the test, in memory."""
+    with capture() as spans:
+        yield spans
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """Point tracekit at a fresh local store file and return its path."""
+    path = tmp_path / "traces.db"
+    tracekit.set_tracking_uri(f"sqlite:///{path}")
+    return path

@@ -1,0 +1,291 @@
+"""``@tracekit.trace``: a span around the app's own functions, in all four shapes."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from typing import Any, TypeVar, overload
+
+from tracekit import _attributes as attr
+from tracekit import _config, _errors
+from tracekit._span import NOOP_SPAN, Span, SpanType, _current, deactivate, open_span
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: how many yielded items a generator span keeps as its outputs
+MAX_GENERATOR_ITEMS = 1000
+
+
+@overload
+def trace(func: F, /) -> F: ...
+
+
+@overload
+def trace(
+    *,
+    name: str | None = None,
+    span_type: SpanType | str = SpanType.CHAIN,
+    attributes: Mapping[str, Any] | None = None,
+) -> Callable[[F], F]: ...
+
+
+def trace(
+    func: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    span_type: SpanType | str = SpanType.CHAIN,
+    attributes: Mapping[str, Any] | None = None,
+) -> F | Callable[[F], F]:
+    """Trace a function: each call becomes a span (type CHAIN unless told otherwise).
+
+    Works on functions, methods, static and class methods, coroutines, generators and
+    async generators. The span records the bound arguments (without ``self``/``cls``)
+    as inputs and the return value -- for generators, the yielded items -- as outputs.
+    An exception sets status ERROR with an exception event and propagates unchanged.
+    A generator's span ends when it is exhausted, raises, or is closed early.
+
+    >>> @tracekit.trace
+    ... def answer(question: str) -> str:
+    ...     return "42"
+    >>> @tracekit.trace(name="search", span_type=tracekit.SpanType.RETRIEVER)
+    ... async def search(query: str) -> list[str]:
+    ...     return ["doc"]
+    """
+    if func is None:
+        return lambda f: _decorate(f, name, span_type, attributes)
+    return _decorate(func, name, span_type, attributes)
+
+
+def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes: Mapping[str, Any] | None) -> Any:
+    if isinstance(func, staticmethod):
+        return staticmethod(_decorate(func.__func__, name, span_type, attributes))
+    if isinstance(func, classmethod):
+        return classmethod(_decorate(func.__func__, name, span_type, attributes))
+    if not callable(func):
+        raise TypeError(f"@tracekit.trace needs a function, not {type(func).__name__}")
+    _config.get()  # a bad TRACEKIT_* setting surfaces here, at import time of the app's module
+    span_name = name or _default_name(func)
+    static: dict[str, Any] = dict(attributes or {})
+    module = getattr(func, "__module__", None)
+    static[attr.FUNCTION_NAME] = f"{module}.{getattr(func, '__qualname__', span_name)}"
+    binder = _Binder(func)
+
+    def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Span:
+        span = open_span(span_name, span_type, static)
+        if span is not NOOP_SPAN:
+            span.set_inputs(binder.inputs(args, kwargs))
+        return span
+
+    wrapper: Any
+    if inspect.isasyncgenfunction(func):
+        wrapper = _async_generator_wrapper(func, start)
+    elif inspect.isgeneratorfunction(func):
+        wrapper = _generator_wrapper(func, start)
+    elif inspect.iscoroutinefunction(func):
+        wrapper = _coroutine_wrapper(func, start)
+    else:
+        wrapper = _function_wrapper(func, start)
+    functools.update_wrapper(wrapper, func)
+    return wrapper
+
+
+def _default_name(func: Any) -> str:
+    qualname: str = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
+    return qualname.rsplit(".<locals>.", 1)[-1]
+
+
+class _Binder:
+    """Maps a call's arguments to a ``{parameter: value}`` dict, without self/cls."""
+
+    __slots__ = ("_signature", "_skip_first")
+
+    def __init__(self, func: Any) -> None:
+        try:
+            self._signature: inspect.Signature | None = inspect.signature(func)
+        except (TypeError, ValueError):
+            self._signature = None
+        params = list(self._signature.parameters) if self._signature else []
+        self._skip_first = bool(params) and params[0] in ("self", "cls")
+
+    def inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            if self._signature is None:
+                return {"args": args, "kwargs": kwargs}
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = dict(bound.arguments)
+            if self._skip_first:
+                values.pop(next(iter(values)), None)
+            return values
+        except TypeError:
+            # the call itself is wrong; the function will raise the real error
+            return {"args": args, "kwargs": kwargs}
+        except Exception:
+            _errors.report("trace.bind_inputs")
+            return None
+
+
+def _finish(span: Span, exc: BaseException | None = None) -> None:
+    if exc is not None:
+        span.record_exception(exc)
+    span.end()
+
+
+def _function_wrapper(func: Callable[..., Any], start: Callable[..., Span]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        span = start(args, kwargs)
+        token = _current.set(span)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(span, exc)
+            raise
+        finally:
+            deactivate(token)
+        if span is not NOOP_SPAN:
+            span.set_outputs(result)
+            span.end()
+        return result
+
+    return wrapper
+
+
+def _coroutine_wrapper(func: Callable[..., Any], start: Callable[..., Span]) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        span = start(args, kwargs)
+        token = _current.set(span)
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(span, exc)
+            raise
+        finally:
+            deactivate(token)
+        if span is not NOOP_SPAN:
+            span.set_outputs(result)
+            span.end()
+        return result
+
+    return wrapper
+
+
+class _Items:
+    """The yielded items a generator span keeps: the first MAX_GENERATOR_ITEMS, and a count."""
+
+    __slots__ = ("items", "count")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        self.count += 1
+        if self.count <= MAX_GENERATOR_ITEMS:
+            self.items.append(item)
+
+    def end(self, span: Span, complete: bool) -> None:
+        if span is NOOP_SPAN:
+            return
+        if self.count > MAX_GENERATOR_ITEMS:
+            self.items.append(f"...[{self.count - MAX_GENERATOR_ITEMS} more items]")
+        span.set_outputs(self.items)
+        if not complete:
+            span.set_attribute(attr.STREAM_INCOMPLETE, True)
+        span.end()
+
+
+def _generator_wrapper(func: Callable[..., Any], start: Callable[..., Span]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        span = start(args, kwargs)
+        items = _Items()
+        token = _current.set(span)
+        try:
+            gen = func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(span, exc)
+            raise
+        finally:
+            deactivate(token)
+        step: Callable[[Any], Any] = gen.send
+        value: Any = None
+        while True:
+            token = _current.set(span)
+            try:
+                item = step(value)
+            except StopIteration as stop:
+                items.end(span, complete=True)
+                return stop.value
+            except BaseException as exc:
+                _finish(span, exc)
+                raise
+            finally:
+                deactivate(token)
+            items.add(item)
+            try:
+                value = yield item
+                step = gen.send
+            except GeneratorExit:
+                # break / close() / garbage collection: close the inner generator too
+                token = _current.set(span)
+                try:
+                    gen.close()
+                except BaseException as exc:
+                    _finish(span, exc)
+                    raise
+                finally:
+                    deactivate(token)
+                items.end(span, complete=False)
+                raise
+            except BaseException as exc:  # thrown in by the caller: pass it on
+                step, value = gen.throw, exc
+
+    return wrapper
+
+
+def _async_generator_wrapper(func: Callable[..., Any], start: Callable[..., Span]) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        span = start(args, kwargs)
+        items = _Items()
+        token = _current.set(span)
+        try:
+            agen = func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(span, exc)
+            raise
+        finally:
+            deactivate(token)
+        step: Callable[[Any], Any] = agen.asend
+        value: Any = None
+        while True:
+            token = _current.set(span)
+            try:
+                item = await step(value)
+            except StopAsyncIteration:
+                items.end(span, complete=True)
+                return
+            except BaseException as exc:
+                _finish(span, exc)
+                raise
+            finally:
+                deactivate(token)
+            items.add(item)
+            try:
+                value = yield item
+                step = agen.asend
+            except GeneratorExit:
+                token = _current.set(span)
+                try:
+                    await agen.aclose()
+                except BaseException as exc:
+                    _finish(span, exc)
+                    raise
+                finally:
+                    deactivate(token)
+                items.end(span, complete=False)
+                raise
+            except BaseException as exc:
+                step, value = agen.athrow, exc
+
+    return wrapper

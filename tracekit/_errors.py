@@ -1,0 +1,109 @@
+"""The one funnel for tracekit's own failures, and the user-facing error types.
+
+Instrumentation must never raise into the app (DESIGN.md, promise 2). Every guarded
+block catches ``Exception`` -- never ``BaseException``, so ``KeyboardInterrupt``,
+``GeneratorExit`` and task cancellation pass through -- and hands it to
+:func:`report`, which logs it once per call site with its traceback.
+
+Strict mode (``TRACEKIT_STRICT=1`` or :func:`set_strict`) re-raises instead, so that
+the test suite fails on any swallowed internal error. Every reported error is also
+kept in :data:`reported` while strict mode is on, for errors raised on background
+threads where re-raising reaches no test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+logger = logging.getLogger("tracekit")
+
+_lock = threading.Lock()
+_seen: set[str] = set()
+_strict = os.environ.get("TRACEKIT_STRICT", "").lower() in ("1", "true", "yes")
+_suppress_strict = threading.local()
+
+#: (place, exception) for every internal error reported while strict mode was on.
+reported: list[tuple[str, BaseException]] = []
+#: how many internal errors were reported since the process started, by place.
+counts: dict[str, int] = {}
+
+
+class ConfigError(ValueError):
+    """A tracekit setting is invalid.
+
+    Raised at configuration time -- by :func:`tracekit.configure`,
+    :func:`tracekit.set_tracking_uri`, ``autolog()`` or the first use of tracekit --
+    naming the setting, the bad value and the accepted forms::
+
+        >>> import tracekit
+        >>> tracekit.configure(sample_rate=2)
+        Traceback (most recent call last):
+        ...
+        tracekit.ConfigError: sample_rate=2 is invalid: expected a number from 0.0 to 1.0
+    """
+
+    def __init__(self, setting: str, value: object, expected: str) -> None:
+        self.setting = setting
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{setting}={value!r} is invalid: expected {expected}")
+
+
+def set_strict(strict: bool) -> None:
+    """Turn strict mode on (internal errors raise) or off (they are logged)."""
+    global _strict
+    _strict = strict
+
+
+def is_strict() -> bool:
+    return _strict
+
+
+@contextmanager
+def lenient() -> Iterator[None]:
+    """Within this block (on this thread) internal errors are logged, even in strict mode.
+
+    Fault-injection tests use it to prove that a failing extraction step leaves the
+    user's call untouched.
+    """
+    previous = getattr(_suppress_strict, "on", False)
+    _suppress_strict.on = True
+    try:
+        yield
+    finally:
+        _suppress_strict.on = previous
+
+
+def report(place: str) -> None:
+    """Record an internal error raised at ``place``; call from an ``except Exception`` block.
+
+    Logs the first error of each place with its traceback (later ones at debug level
+    so that a broken extraction in a hot loop does not flood the log), counts it,
+    and re-raises in strict mode.
+    """
+    with _lock:
+        first = place not in _seen
+        _seen.add(place)
+        counts[place] = counts.get(place, 0) + 1
+    if first:
+        logger.warning("tracekit internal error in %s; tracing goes on without it", place, exc_info=True)
+    else:
+        logger.debug("tracekit internal error in %s", place, exc_info=True)
+    if _strict and not getattr(_suppress_strict, "on", False):
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            reported.append((place, exc))
+        raise  # noqa: PLE0704 - re-raise the exception being handled
+
+
+def reset() -> None:
+    """Forget which places were logged (tests)."""
+    with _lock:
+        _seen.clear()
+        counts.clear()
+    reported.clear()

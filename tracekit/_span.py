@@ -1,0 +1,435 @@
+"""tracekit's span: a thin, guarded handle over an OpenTelemetry SDK span.
+
+Nesting lives in one :class:`contextvars.ContextVar` of tracekit's own, never in the
+app's global OpenTelemetry context: a tracekit span's parent is always the innermost
+tracekit span of the same logical flow (thread, asyncio task, generator step), and a
+trace's root is always a tracekit span. A tracekit span started under a foreign
+OpenTelemetry span begins a new trace that *links* to it (DESIGN.md: the server
+would otherwise wait forever for a root it never receives).
+
+Every method of :class:`Span` is guarded: an internal failure is reported through the
+funnel and never reaches the caller.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar, Token
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from tracekit import _attributes as attr
+from tracekit import _config, _errors, _serialize, _tracer
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import Span as OTelSpan
+
+
+class SpanType(str, Enum):
+    """The kinds of span the MLflow UI knows (``mlflow.spanType``); any string is accepted too."""
+
+    LLM = "LLM"
+    CHAT_MODEL = "CHAT_MODEL"
+    CHAIN = "CHAIN"
+    AGENT = "AGENT"
+    TOOL = "TOOL"
+    RETRIEVER = "RETRIEVER"
+    EMBEDDING = "EMBEDDING"
+    RERANKER = "RERANKER"
+    PARSER = "PARSER"
+    MEMORY = "MEMORY"
+    WORKFLOW = "WORKFLOW"
+    TASK = "TASK"
+    GUARDRAIL = "GUARDRAIL"
+    EVALUATOR = "EVALUATOR"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The innermost tracekit span of this flow: a live :class:`Span`, the
+#: :data:`_UNSAMPLED` marker inside a trace that sampling dropped, or None.
+_current: ContextVar[Span | None] = ContextVar("tracekit_current_span", default=None)
+
+_last_trace_id: str | None = None
+
+
+def _type_name(span_type: SpanType | str | None) -> str:
+    if span_type is None:
+        return SpanType.UNKNOWN.value
+    return span_type.value if isinstance(span_type, SpanType) else str(span_type)
+
+
+def format_trace_id(trace_id: int) -> str:
+    """MLflow's trace id: ``tr-`` and the 32 hex digits of the OpenTelemetry id."""
+    return f"tr-{trace_id:032x}"
+
+
+class Span:
+    """A live tracekit span. Get one from :func:`tracekit.start_span` or
+    :func:`tracekit.get_current_span`.
+
+    >>> with tracekit.start_span("retrieve", span_type="RETRIEVER") as span:
+    ...     span.set_inputs({"query": "weather"})
+    ...     span.set_outputs(["doc-1", "doc-2"])
+    """
+
+    __slots__ = ("_otel", "_ended", "_root", "name", "span_type", "__weakref__")
+
+    def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None) -> None:
+        self._otel = otel
+        self._ended = False
+        self._root = root if root is not None else self
+        self.name = name
+        self.span_type = span_type
+
+    # --- identity ------------------------------------------------------------------
+    @property
+    def is_recording(self) -> bool:
+        """False for the no-op span of a disabled or unsampled trace."""
+        return self._otel is not None and not self._ended
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace's id in MLflow's form ``tr-<32 hex>``; None when not recording."""
+        if self._otel is None:
+            return None
+        return format_trace_id(self._otel.get_span_context().trace_id)
+
+    @property
+    def span_id(self) -> str | None:
+        """The span's 16-hex-digit id; None when not recording."""
+        if self._otel is None:
+            return None
+        return f"{self._otel.get_span_context().span_id:016x}"
+
+    @property
+    def otel_span(self) -> OTelSpan | None:
+        """The underlying OpenTelemetry SDK span (for advanced use)."""
+        return self._otel
+
+    # --- data --------------------------------------------------------------------
+    def set_inputs(self, inputs: Any) -> None:
+        """Record the span's inputs (any object; stored as bounded JSON)."""
+        self._set_json(attr.SPAN_INPUTS, inputs)
+
+    def set_outputs(self, outputs: Any) -> None:
+        """Record the span's outputs (any object; stored as bounded JSON)."""
+        self._set_json(attr.SPAN_OUTPUTS, outputs)
+
+    def _set_json(self, key: str, value: Any) -> None:
+        otel = self._otel
+        if otel is None or self._ended:
+            return
+        try:
+            settings = _config.get()
+            if not settings.capture_content and key in (attr.SPAN_INPUTS, attr.SPAN_OUTPUTS):
+                return
+            if settings.mask is not None:
+                value = settings.mask(key, value)
+            text, truncated = _serialize.dumps(value, settings.max_attribute_length)
+            otel.set_attribute(key, text)
+            if truncated:
+                _mark_truncated(otel, key)
+        except Exception:
+            _errors.report("span.set_json")
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Set one attribute. Non-primitive values are stored as JSON text; None is skipped."""
+        otel = self._otel
+        if otel is None or self._ended or value is None:
+            return
+        try:
+            otel.set_attribute(key, _attribute_value(value))
+        except Exception:
+            _errors.report("span.set_attribute")
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Set several attributes at once (see :meth:`set_attribute`)."""
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None, timestamp_ns: int | None = None) -> None:
+        """Add a timestamped event to the span."""
+        otel = self._otel
+        if otel is None or self._ended:
+            return
+        try:
+            values = {k: _attribute_value(v) for k, v in (attributes or {}).items() if v is not None}
+            otel.add_event(name, values, timestamp_ns)
+        except Exception:
+            _errors.report("span.add_event")
+
+    def record_exception(self, exception: BaseException) -> None:
+        """Record an exception: an ``exception`` event with type, message and traceback,
+        and status ERROR."""
+        otel = self._otel
+        if otel is None or self._ended:
+            return
+        try:
+            from opentelemetry.trace import Status, StatusCode
+
+            otel.record_exception(exception)
+            otel.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {exception}"[:1000]))
+        except Exception:
+            _errors.report("span.record_exception")
+
+    def set_status(self, status: str, description: str | None = None) -> None:
+        """Set the status: ``"OK"``, ``"ERROR"`` or ``"UNSET"``."""
+        otel = self._otel
+        if otel is None or self._ended:
+            return
+        try:
+            from opentelemetry.trace import Status, StatusCode
+
+            code = StatusCode[str(status).upper()]
+            otel.set_status(Status(code, description if code is StatusCode.ERROR else None))
+        except KeyError:
+            raise ValueError(f"status must be 'OK', 'ERROR' or 'UNSET', not {status!r}") from None
+        except Exception:
+            _errors.report("span.set_status")
+
+    # --- lifecycle ----------------------------------------------------------------
+    def end(self, end_time_ns: int | None = None) -> None:
+        """End the span (once; later calls do nothing). :func:`tracekit.start_span` and
+        ``@trace`` end their spans themselves."""
+        if self._ended:
+            return
+        self._ended = True
+        otel = self._otel
+        if otel is None:
+            return
+        try:
+            if otel.status.is_unset:
+                # MLflow reads an unset status as "unknown"; a span that ended without error is OK
+                from opentelemetry.trace import Status, StatusCode
+
+                otel.set_status(Status(StatusCode.OK))
+            otel.end(end_time_ns)
+        except Exception:
+            _errors.report("span.end")
+
+    def __repr__(self) -> str:
+        return f"<tracekit.Span {self.name!r} type={self.span_type} trace={self.trace_id} span={self.span_id}>"
+
+
+#: the span of a trace that sampling dropped or that tracing is disabled for
+NOOP_SPAN = Span(None, "", SpanType.UNKNOWN.value, None)
+NOOP_SPAN._ended = True
+
+
+def _attribute_value(value: Any) -> Any:
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Enum):
+        return _attribute_value(value.value)
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        items = list(value)
+        if items and all(isinstance(v, str) for v in items):
+            return items
+        if items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+            return items
+        if items and all(isinstance(v, bool) for v in items):
+            return items
+    return _serialize.dumps(value, _config.get().max_attribute_length)[0]
+
+
+def _mark_truncated(otel: OTelSpan, key: str) -> None:
+    attributes = otel.attributes or {}
+    existing = attributes.get(attr.TRUNCATED)
+    keys = list(existing) if isinstance(existing, (list, tuple)) else []
+    if key not in keys:
+        otel.set_attribute(attr.TRUNCATED, [*keys, key])
+
+
+# --- starting spans -----------------------------------------------------------------
+
+
+def current_span() -> Span | None:
+    """The innermost active tracekit span of this flow, if any (recording or not)."""
+    return _current.get()
+
+
+def open_span(
+    name: str,
+    span_type: SpanType | str | None = SpanType.UNKNOWN,
+    attributes: Mapping[str, Any] | None = None,
+    start_time_ns: int | None = None,
+) -> Span:
+    """Start a span under the current tracekit span (or as a new trace's root).
+
+    Does not make it current: :func:`activate` does. Never raises; returns
+    :data:`NOOP_SPAN` when tracing is off, the trace was not sampled, or the start
+    failed.
+    """
+    global _last_trace_id
+    try:
+        parent = _current.get()
+        if parent is not None and parent._otel is None:
+            return NOOP_SPAN  # inside an unsampled or disabled trace
+        settings = _config.get()
+        if not settings.enabled:
+            return NOOP_SPAN
+        if parent is None and settings.sample_rate < 1.0 and random.random() >= settings.sample_rate:
+            return NOOP_SPAN
+        type_name = _type_name(span_type)
+        otel = _tracer.start_otel_span(
+            name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns
+        )
+        span = Span(otel, name, type_name, parent._root if parent is not None else None)
+        if parent is None:
+            _last_trace_id = span.trace_id
+        return span
+    except Exception:
+        _errors.report("span.start")
+        return NOOP_SPAN
+
+
+def activate(span: Span) -> Token[Span | None]:
+    """Make ``span`` the current tracekit span of this flow; undo with :func:`deactivate`."""
+    return _current.set(span)
+
+
+def deactivate(token: Token[Span | None]) -> None:
+    try:
+        _current.reset(token)
+    except ValueError:
+        # reset from another context (a generator resumed elsewhere): fall back to
+        # restoring the previous value, which is what reset would have done
+        _current.set(token.old_value if token.old_value is not Token.MISSING else None)
+
+
+def _finish(span: Span, exc: BaseException | None) -> None:
+    if exc is not None:
+        span.record_exception(exc)
+    span.end()
+
+
+@contextmanager
+def _span_scope(
+    name: str,
+    span_type: SpanType | str | None,
+    inputs: Any,
+    attributes: Mapping[str, Any] | None,
+) -> Iterator[Span]:
+    span = open_span(name, span_type, attributes)
+    if inputs is not None:
+        span.set_inputs(inputs)
+    token = _current.set(span)
+    try:
+        yield span
+    except BaseException as exc:
+        _finish(span, exc)
+        raise
+    else:
+        _finish(span, None)
+    finally:
+        deactivate(token)
+
+
+class start_span:  # noqa: N801 - used as a function
+    """Open a span for a block of code, as ``with`` or ``async with``.
+
+    The span nests under the current tracekit span of this flow, ends when the block
+    exits, and records an exception that escapes the block (status ERROR, exception
+    event) before it propagates unchanged.
+
+    >>> with tracekit.start_span("lookup", span_type=tracekit.SpanType.TOOL, inputs={"city": "Oslo"}) as span:
+    ...     span.set_outputs({"temp_c": 4})
+    """
+
+    __slots__ = ("_args", "_cm", "_acm")
+
+    def __init__(
+        self,
+        name: str,
+        span_type: SpanType | str | None = SpanType.UNKNOWN,
+        inputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._args = (name, span_type, inputs, attributes)
+
+    def __enter__(self) -> Span:
+        self._cm = _span_scope(*self._args)
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        return self._cm.__exit__(*exc_info)
+
+    async def __aenter__(self) -> Span:
+        self._acm = _async_span_scope(*self._args)
+        return await self._acm.__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        return await self._acm.__aexit__(*exc_info)
+
+
+@asynccontextmanager
+async def _async_span_scope(
+    name: str,
+    span_type: SpanType | str | None,
+    inputs: Any,
+    attributes: Mapping[str, Any] | None,
+) -> AsyncIterator[Span]:
+    with _span_scope(name, span_type, inputs, attributes) as span:
+        yield span
+
+
+def get_current_span() -> Span:
+    """The innermost active tracekit span of this flow, or a no-op span when there is none.
+
+    >>> tracekit.get_current_span().set_attribute("retrieved", 3)
+    """
+    span = _current.get()
+    return span if span is not None else NOOP_SPAN
+
+
+def get_last_trace_id() -> str | None:
+    """The id (``tr-…``) of the most recent trace started in this process."""
+    return _last_trace_id
+
+
+def update_current_trace(
+    tags: Mapping[str, str] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Attach trace-level facts to the trace of the current span.
+
+    Tags become MLflow trace tags, ``name`` the trace's name, ``session_id`` and
+    ``user_id`` the trace's session and user. They are written on the trace's root
+    span, which is still open while any of its descendants runs. Outside a trace
+    this does nothing (and logs at debug level).
+
+    >>> @tracekit.trace
+    ... def handle(request):
+    ...     tracekit.update_current_trace(session_id=request.session, tags={"tier": "pro"})
+    """
+    span = _current.get()
+    if span is None or span._otel is None:
+        _errors.logger.debug("update_current_trace called outside a trace; ignored")
+        return
+    root = span._root
+    target = root if not root._ended else span
+    values: dict[str, Any] = {}
+    for key, value in (tags or {}).items():
+        values[attr.TRACE_TAG_PREFIX + str(key)] = str(value)
+    for key, value in (metadata or {}).items():
+        values[attr.TRACE_METADATA_PREFIX + str(key)] = str(value)
+    if session_id is not None:
+        values[attr.SESSION_ID] = str(session_id)
+    if user_id is not None:
+        values[attr.USER_ID] = str(user_id)
+    if name is not None:
+        values[attr.TRACE_NAME] = str(name)
+    target.set_attributes(values)
+
+
+def now_ns() -> int:
+    return time.time_ns()

@@ -1,0 +1,166 @@
+"""The runtime: tracekit's private OpenTelemetry TracerProvider and export pipeline.
+
+Nothing here touches the app's global OpenTelemetry state: tracekit owns its
+provider, and the OpenTelemetry SDK is imported on the first span, not by
+``import tracekit``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from tracekit import _attributes as attr
+from tracekit import _config, _errors
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import Span as OTelSpan
+    from opentelemetry.sdk.trace import SpanProcessor, Tracer, TracerProvider
+
+    from tracekit._pipeline import FlushResult, Pipeline
+
+_lock = threading.RLock()
+_provider: TracerProvider | None = None
+_tracer: Tracer | None = None
+_pipeline: Pipeline | None = None
+_extra_processors: list[SpanProcessor] = []
+_atexit_registered = False
+
+
+def _start() -> Tracer:
+    global _provider, _tracer, _pipeline, _atexit_registered
+    with _lock:
+        if _tracer is not None:
+            return _tracer
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+        from tracekit import __version__
+        from tracekit._pipeline import Pipeline
+
+        settings = _config.get()
+        provider = TracerProvider(
+            sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
+            resource=Resource.create({"service.name": settings.service_name}),
+            # our spans carry few attributes; no limit on their length here: _serialize bounds them
+        )
+        pipeline = Pipeline(settings)
+        provider.add_span_processor(pipeline)
+        for processor in _extra_processors:
+            provider.add_span_processor(processor)
+        _provider, _pipeline = provider, pipeline
+        _tracer = provider.get_tracer("tracekit", __version__)
+        if not _atexit_registered:
+            atexit.register(_at_exit)
+            _atexit_registered = True
+        return _tracer
+
+
+def start_otel_span(
+    name: str,
+    parent: OTelSpan | None,
+    span_type: str,
+    attributes: Mapping[str, Any] | None,
+    start_time_ns: int | None,
+) -> OTelSpan:
+    """Start an SDK span under ``parent`` (a tracekit span) or as a new trace's root."""
+    from opentelemetry import trace as trace_api
+    from opentelemetry.context import Context
+
+    tracer = _tracer or _start()
+    links = None
+    if parent is not None:
+        context = trace_api.set_span_in_context(parent, Context())
+    else:
+        # A root. If the app has a foreign span active, link to it instead of
+        # becoming its child: the MLflow server would wait for a root it never gets.
+        context = Context()
+        foreign = trace_api.get_current_span()
+        foreign_ctx = foreign.get_span_context()
+        if foreign_ctx.is_valid:
+            links = [trace_api.Link(foreign_ctx)]
+    values: dict[str, Any] = {attr.SPAN_TYPE: span_type}
+    if attributes:
+        from tracekit._span import _attribute_value
+
+        values.update({k: _attribute_value(v) for k, v in attributes.items() if v is not None})
+    span: OTelSpan = tracer.start_span(  # type: ignore[assignment]
+        name, context=context, attributes=values, links=links, start_time=start_time_ns
+    )
+    if links:
+        span.set_attribute(attr.LINKED_FROM, f"{links[0].context.trace_id:032x}")
+    return span
+
+
+def add_span_processor(processor: SpanProcessor) -> None:
+    """Add a synchronous span processor beside the pipeline (tests' in-memory capture)."""
+    with _lock:
+        _extra_processors.append(processor)
+        if _provider is not None:
+            _provider.add_span_processor(processor)
+
+
+def remove_span_processor(processor: SpanProcessor) -> None:
+    """Remove a processor added by :func:`add_span_processor`."""
+    with _lock:
+        if processor in _extra_processors:
+            _extra_processors.remove(processor)
+        if _provider is not None:
+            # the SDK has no removal API: rebuild the multi-processor's tuple without it
+            multi = _provider._active_span_processor  # noqa: SLF001
+            with multi._lock:  # noqa: SLF001
+                multi._span_processors = tuple(p for p in multi._span_processors if p is not processor)  # noqa: SLF001
+
+
+def current_pipeline() -> Pipeline | None:
+    return _pipeline
+
+
+def flush(timeout: float | None = None) -> FlushResult:
+    """Export every finished span now; wait at most ``timeout`` seconds."""
+    from tracekit._pipeline import FlushResult
+
+    pipeline = _pipeline
+    if pipeline is None:
+        return FlushResult()
+    return pipeline.flush(_config.get().exit_timeout if timeout is None else timeout)
+
+
+def shutdown(timeout: float | None = None) -> FlushResult:
+    """Flush, then stop the pipeline. The next span starts a fresh one."""
+    global _provider, _tracer, _pipeline
+    with _lock:
+        provider, pipeline = _provider, _pipeline
+        _provider = _tracer = _pipeline = None
+    from tracekit._pipeline import FlushResult
+
+    if pipeline is None or provider is None:
+        return FlushResult()
+    result = pipeline.flush(_config.get().exit_timeout if timeout is None else timeout)
+    try:
+        provider.shutdown()
+    except Exception:
+        _errors.report("shutdown")
+    return result
+
+
+def _at_exit() -> None:
+    try:
+        result = shutdown()
+        if result.pending or result.dropped or result.failed:
+            _errors.logger.warning("tracekit at exit: %s", result)
+    except Exception:
+        _errors.logger.warning("tracekit: error while draining traces at exit", exc_info=True)
+
+
+def _on_settings_change(new: _config.Settings, old: _config.Settings | None) -> None:
+    # Spans already queued belong to the old destination: drain them there, and let
+    # the next span start a pipeline for the new settings.
+    if old is not None and _pipeline is not None:
+        shutdown()
+
+
+_config.on_change(_on_settings_change)
