@@ -1,0 +1,579 @@
+"""The shared core of every provider: patch tables, the LLM-call lifecycle, stream proxies.
+
+A provider module (``tracekit/openai.py`` …) only *maps data*: it declares a patch
+table of :class:`Patch` rows, each pointing at an :class:`Endpoint` subclass whose
+methods turn a request, a response, stream chunks or an error into span data. This
+module does everything else: it wraps the SDK method, starts and ends the span,
+guards every provider hook (an internal error is reported and the call goes on
+untraced), runs the user's call exactly once and unguarded, and re-raises its
+exception unchanged with a bare ``raise``.
+
+Lifecycle of one call (sync or async)::
+
+    wrapper ─► Endpoint.on_request(call, ...)     guarded; failure -> the call runs untraced
+           ─► the SDK method (once, unguarded, with nested patched calls suppressed)
+           ─► raised?   Endpoint.on_error(call, exc); span ERROR; ``raise``
+           ─► returned: Endpoint.wrap(call, result) -> result, or a stream proxy
+                        non-stream: Endpoint.on_response(call, result); span ends
+                        stream: the proxy records chunks; Endpoint.on_stream_end(...)
+                                runs exactly once, on exhaustion, error, close, with-exit,
+                                cancellation or garbage collection; the span ends there
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import wrapt
+
+from tracekit import _attributes as attr
+from tracekit import _config, _errors
+from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
+
+logger = logging.getLogger("tracekit")
+
+#: True while a patched SDK method runs in this flow: a helper that calls another
+#: patched method internally (``stream()`` -> ``create()``) yields one span, not two
+_in_call: ContextVar[bool] = ContextVar("tracekit_in_llm_call", default=False)
+
+
+# --- the per-call record ---------------------------------------------------------------
+
+
+class Call:
+    """One SDK call being traced: the span plus what the provider needs until it ends.
+
+    ``state`` is the provider's scratch space (e.g. the request's tools, needed to
+    parse a streamed response). References to user data are dropped when the call
+    ends.
+    """
+
+    __slots__ = ("span", "endpoint", "instance", "kwargs", "state", "start_ns", "first_chunk_ns", "chunks", "n_chunks")
+
+    def __init__(self, span: Span, endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> None:
+        self.span = span
+        self.endpoint = endpoint
+        self.instance = instance
+        self.kwargs = kwargs
+        self.state: dict[str, Any] = {}
+        self.start_ns = time.time_ns()
+        self.first_chunk_ns: int | None = None
+        self.chunks: list[Any] = []
+        self.n_chunks = 0
+
+    def release(self) -> None:
+        self.instance = None
+        self.kwargs = {}
+        self.state = {}
+        self.chunks = []
+
+
+# --- what a provider writes ----------------------------------------------------------
+
+
+class Endpoint:
+    """Maps one SDK method's data to span data. Subclass per endpoint in a provider module.
+
+    Every hook runs guarded by the core; none may start or end spans or call the
+    SDK method. Set :attr:`span_type`, :attr:`provider` (``gen_ai.provider.name``),
+    :attr:`operation` (``gen_ai.operation.name``) and :attr:`message_format`.
+    """
+
+    span_type: ClassVar[str] = SpanType.CHAT_MODEL.value
+    provider: ClassVar[str] = ""
+    operation: ClassVar[str] = attr.OP_CHAT
+    message_format: ClassVar[str | None] = None
+
+    def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        """The span's name. Convention: ``{operation} {model}``, as the GenAI conventions say."""
+        model = kwargs.get("model")
+        return f"{self.operation} {model}" if model else self.operation
+
+    def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        """Record the request (inputs, parameters, model, server address)."""
+
+    def wrap(self, call: Call, result: Any) -> Any:
+        """Return ``result`` for a finished response (the core then calls
+        :meth:`on_response` and ends the span) or a stream proxy built with
+        :func:`proxy_stream` (the proxy ends the span)."""
+        return result
+
+    def on_response(self, call: Call, result: Any) -> None:
+        """Record a non-streamed response."""
+
+    def on_chunk(self, call: Call, chunk: Any) -> None:
+        """Called per stream chunk, on the app's thread: keep it cheap (no serialization).
+        The default keeps the chunk for :meth:`on_stream_end`."""
+        call.chunks.append(chunk)
+
+    def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
+        """Record the accumulated output of a stream. ``stream`` is the SDK's stream
+        object (its own accumulated snapshot may be read from it); ``complete`` is
+        False when the stream was cut short."""
+
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        """Record provider facts about a failed call (the core records the exception)."""
+        record_error(call.span, exc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    """One row of a provider's patch table: ``module``'s ``cls.method`` is traced by ``endpoint``."""
+
+    module: str
+    cls: str
+    method: str
+    endpoint: Endpoint
+    is_async: bool = False
+
+
+# --- applying patch tables --------------------------------------------------------------
+
+#: (module, cls, method) -> the original attribute from the class __dict__
+_applied: dict[tuple[str, str, str], Any] = {}
+
+
+def apply(table: Sequence[Patch]) -> list[Patch]:
+    """Wrap every method of ``table`` that exists in the installed SDK (idempotent).
+
+    A missing module, class or method is skipped alone with a debug log, so an older
+    or newer SDK never fails the whole setup. Returns the rows applied now.
+    """
+    done = []
+    for patch in table:
+        key = (patch.module, patch.cls, patch.method)
+        if key in _applied:
+            continue
+        try:
+            module = importlib.import_module(patch.module)
+            owner = getattr(module, patch.cls)
+            original = owner.__dict__[patch.method]
+        except (ImportError, AttributeError, KeyError):
+            logger.debug("tracekit: %s.%s.%s not in this SDK version; not traced", *key)
+            continue
+        try:
+            wrapper = _async_wrapper(patch.endpoint) if patch.is_async else _sync_wrapper(patch.endpoint)
+            setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
+            _applied[key] = original
+            done.append(patch)
+        except Exception:
+            _errors.report(f"patch.{patch.cls}.{patch.method}")
+    return done
+
+
+def remove(table: Sequence[Patch]) -> list[Patch]:
+    """Undo :func:`apply` for every row of ``table``. Returns the rows removed."""
+    done = []
+    for patch in table:
+        key = (patch.module, patch.cls, patch.method)
+        original = _applied.pop(key, None)
+        if original is None:
+            continue
+        try:
+            owner = getattr(importlib.import_module(patch.module), patch.cls)
+            setattr(owner, patch.method, original)
+            done.append(patch)
+        except Exception:
+            _errors.report(f"unpatch.{patch.cls}.{patch.method}")
+    return done
+
+
+def is_applied(patch: Patch) -> bool:
+    return (patch.module, patch.cls, patch.method) in _applied
+
+
+# --- the wrappers ---------------------------------------------------------------------
+
+
+def _begin(endpoint: Endpoint, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
+    """Start the span and record the request; None when this call is not traced."""
+    span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type)
+    if span is NOOP_SPAN:
+        return None
+    call = Call(span, endpoint, instance, kwargs)
+    try:
+        base = {attr.GEN_AI_OPERATION: endpoint.operation}
+        if endpoint.provider:
+            base[attr.GEN_AI_PROVIDER] = endpoint.provider
+            base[attr.GEN_AI_SYSTEM] = endpoint.provider
+            base[attr.LLM_PROVIDER] = endpoint.provider
+        if endpoint.message_format:
+            base[attr.MESSAGE_FORMAT] = endpoint.message_format
+        span.set_attributes(base)
+        endpoint.on_request(call, instance, args, kwargs)
+    except Exception:
+        _errors.report(f"{type(endpoint).__name__}.on_request")
+    return call
+
+
+def _fail(call: Call, exc: BaseException) -> None:
+    try:
+        call.endpoint.on_error(call, exc)
+    except Exception:
+        _errors.report(f"{type(call.endpoint).__name__}.on_error")
+    call.span.record_exception(exc)
+    call.span.end()
+    call.release()
+
+
+def _complete(call: Call, result: Any) -> Any:
+    """Hand the result back to the app: as it is, or wrapped in a stream proxy."""
+    try:
+        wrapped = call.endpoint.wrap(call, result)
+    except Exception:
+        _errors.report(f"{type(call.endpoint).__name__}.wrap")
+        wrapped = result
+    if isinstance(wrapped, (SyncStreamProxy, AsyncStreamProxy)):
+        return wrapped  # the proxy ends the span
+    try:
+        call.endpoint.on_response(call, result)
+    except Exception:
+        _errors.report(f"{type(call.endpoint).__name__}.on_response")
+    call.span.end()
+    call.release()
+    return wrapped
+
+
+def _sync_wrapper(endpoint: Endpoint) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _in_call.get() or not _config.get().enabled:
+            return wrapped(*args, **kwargs)
+        try:
+            call = _begin(endpoint, instance, args, kwargs)
+        except Exception:
+            _errors.report(f"{type(endpoint).__name__}.begin")
+            call = None
+        if call is None:
+            return wrapped(*args, **kwargs)
+        token = _in_call.set(True)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _fail(call, exc)
+            raise
+        finally:
+            _in_call.reset(token)
+        return _complete(call, result)
+
+    return wrapper
+
+
+def _async_wrapper(endpoint: Endpoint) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _in_call.get() or not _config.get().enabled:
+            return wrapped(*args, **kwargs)
+
+        async def run() -> Any:
+            try:
+                call = _begin(endpoint, instance, args, kwargs)
+            except Exception:
+                _errors.report(f"{type(endpoint).__name__}.begin")
+                call = None
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            token = _in_call.set(True)
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                _fail(call, exc)
+                raise
+            finally:
+                _in_call.reset(token)
+            return _complete(call, result)
+
+        return run()
+
+    return wrapper
+
+
+# --- stream proxies -----------------------------------------------------------------------
+
+END_EXHAUSTED = "exhausted"
+END_CLOSED = "closed"
+END_ERROR = "error"
+END_ABANDONED = "abandoned"
+END_CANCELLED = "cancelled"
+
+
+class _StreamState:
+    """What both proxy twins share: the call, and ``finalize`` that runs exactly once."""
+
+    __slots__ = ("call", "done")
+
+    def __init__(self, call: Call) -> None:
+        self.call: Call | None = call
+        self.done = False
+
+    def chunk(self, chunk: Any) -> None:
+        call = self.call
+        if call is None:
+            return
+        if call.first_chunk_ns is None:
+            call.first_chunk_ns = time.time_ns()
+        call.n_chunks += 1
+        try:
+            call.endpoint.on_chunk(call, chunk)
+        except Exception:
+            _errors.report(f"{type(call.endpoint).__name__}.on_chunk")
+
+    def finalize(self, stream: Any, reason: str, exc: BaseException | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        call, self.call = self.call, None
+        if call is None:
+            return
+        end_ns = time.time_ns()
+        span = call.span
+        try:
+            complete = reason == END_EXHAUSTED
+            values: dict[str, Any] = {attr.STREAM_CHUNKS: call.n_chunks, attr.STREAM_END_REASON: reason}
+            if not complete:
+                values[attr.STREAM_INCOMPLETE] = True
+            if call.first_chunk_ns is not None:
+                ttft_ms = (call.first_chunk_ns - call.start_ns) / 1e6
+                values[attr.STREAM_TTFT_MS] = round(ttft_ms, 3)
+                span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": round(ttft_ms, 3)}, call.first_chunk_ns)
+            span.set_attributes(values)
+            call.endpoint.on_stream_end(call, stream, complete)
+        except Exception:
+            _errors.report(f"{type(call.endpoint).__name__}.on_stream_end")
+        if exc is not None:
+            try:
+                call.endpoint.on_error(call, exc)
+            except Exception:
+                _errors.report(f"{type(call.endpoint).__name__}.on_error")
+            span.record_exception(exc)
+        span.end(end_ns)
+        call.release()
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Wraps an SDK stream: looks and behaves exactly like it (``isinstance`` holds,
+    every attribute passes through), sees every chunk, and ends the span exactly once.
+
+    Providers subclass it to intercept helper methods that consume the stream
+    internally (``get_final_completion()`` …): call :meth:`_tk_finalize` there.
+    """
+
+    def __init__(self, wrapped: Any, call: Call) -> None:
+        super().__init__(wrapped)
+        self._self_state = _StreamState(call)
+        self._self_iter: Any = None
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        it = self._self_iter
+        if it is None:
+            it = self._self_iter = iter(self.__wrapped__)
+        try:
+            chunk = next(it)
+        except StopIteration:
+            self._tk_finalize(END_EXHAUSTED)
+            raise
+        except GeneratorExit:
+            self._tk_finalize(END_CLOSED)
+            raise
+        except BaseException as exc:
+            self._tk_finalize(END_ERROR, exc)
+            raise
+        self._self_state.chunk(chunk)
+        return chunk
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._tk_finalize(END_CLOSED if exc is None else END_ERROR, exc)
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._tk_finalize(END_CLOSED)
+
+    def _tk_chunk(self, chunk: Any) -> None:
+        self._self_state.chunk(chunk)
+
+    def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
+        self._self_state.finalize(self.__wrapped__, reason, exc)
+
+    def __del__(self) -> None:
+        state = getattr(self, "_self_state", None)
+        if state is not None and not state.done:
+            state.finalize(self.__wrapped__, END_ABANDONED)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """The async twin of :class:`SyncStreamProxy`."""
+
+    def __init__(self, wrapped: Any, call: Call) -> None:
+        super().__init__(wrapped)
+        self._self_state = _StreamState(call)
+        self._self_iter: Any = None
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        it = self._self_iter
+        if it is None:
+            it = self._self_iter = self.__wrapped__.__aiter__()
+        try:
+            chunk = await it.__anext__()
+        except StopAsyncIteration:
+            self._tk_finalize(END_EXHAUSTED)
+            raise
+        except GeneratorExit:
+            self._tk_finalize(END_CLOSED)
+            raise
+        except BaseException as exc:
+            cancelled = type(exc).__name__ == "CancelledError"
+            self._tk_finalize(END_CANCELLED if cancelled else END_ERROR, exc)
+            raise
+        self._self_state.chunk(chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._tk_finalize(END_CLOSED if exc is None else END_ERROR, exc)
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._tk_finalize(END_CLOSED)
+
+    async def aclose(self) -> Any:
+        try:
+            closer = getattr(self.__wrapped__, "aclose", None) or self.__wrapped__.close
+            return await closer()
+        finally:
+            self._tk_finalize(END_CLOSED)
+
+    def _tk_chunk(self, chunk: Any) -> None:
+        self._self_state.chunk(chunk)
+
+    def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
+        self._self_state.finalize(self.__wrapped__, reason, exc)
+
+    def __del__(self) -> None:
+        state = getattr(self, "_self_state", None)
+        if state is not None and not state.done:
+            state.finalize(self.__wrapped__, END_ABANDONED)
+
+
+def proxy_stream(call: Call, stream: Any, proxy_class: type | None = None) -> Any:
+    """Wrap ``stream`` so that ``call``'s span ends with it. Picks the async twin for an
+    async iterable unless ``proxy_class`` is given."""
+    if proxy_class is None:
+        proxy_class = AsyncStreamProxy if hasattr(stream, "__aiter__") else SyncStreamProxy
+    return proxy_class(stream, call)
+
+
+# --- attribute helpers shared by the providers -----------------------------------------------
+
+
+def record_server(span: Span, base_url: Any) -> None:
+    """The client's base URL as ``server.address`` / ``server.port`` and the path prefix
+    (a gateway shows there: ``/gateway/openai/v1``, ``/serving-endpoints``)."""
+    if base_url is None:
+        return
+    parts = urlsplit(str(base_url))
+    if not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    path = parts.path.rstrip("/")
+    # never record credentials or the query string (some gateways put keys there)
+    netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    span.set_attributes(
+        {
+            attr.SERVER_ADDRESS: parts.hostname,
+            attr.SERVER_PORT: port,
+            attr.BASE_URL: f"{parts.scheme}://{netloc}{path}",
+            attr.GATEWAY_PATH: path or "/",
+        }
+    )
+
+
+def record_usage(
+    span: Span,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    total_tokens: int | None = None,
+    *,
+    cache_read: int | None = None,
+    cache_creation: int | None = None,
+    reasoning: int | None = None,
+) -> None:
+    """Token usage on both ``mlflow.chat.tokenUsage`` and the ``gen_ai.usage.*`` keys."""
+    if input_tokens is None and output_tokens is None and total_tokens is None:
+        return
+    if total_tokens is None:
+        total_tokens = (input_tokens or 0) + (output_tokens or 0)
+    usage: dict[str, int] = {
+        attr.USAGE_INPUT: int(input_tokens or 0),
+        attr.USAGE_OUTPUT: int(output_tokens or 0),
+        attr.USAGE_TOTAL: int(total_tokens),
+    }
+    values: dict[str, Any] = {
+        attr.GEN_AI_USAGE_INPUT: usage[attr.USAGE_INPUT],
+        attr.GEN_AI_USAGE_OUTPUT: usage[attr.USAGE_OUTPUT],
+    }
+    if cache_read is not None:
+        usage[attr.USAGE_CACHE_READ] = int(cache_read)
+        values[attr.GEN_AI_USAGE_CACHE_READ] = int(cache_read)
+    if cache_creation is not None:
+        usage[attr.USAGE_CACHE_CREATION] = int(cache_creation)
+        values[attr.GEN_AI_USAGE_CACHE_CREATION] = int(cache_creation)
+    if reasoning is not None:
+        usage[attr.USAGE_REASONING] = int(reasoning)
+        values[attr.GEN_AI_USAGE_REASONING] = int(reasoning)
+    values[attr.TOKEN_USAGE] = usage
+    span.set_attributes(values)
+
+
+def record_models(span: Span, requested: Any, served: Any = None) -> None:
+    """The requested model (``gen_ai.request.model``) and the one that served the call
+    (``gen_ai.response.model``); ``mlflow.llm.model`` is the served one when known."""
+    values: dict[str, Any] = {}
+    if requested:
+        values[attr.GEN_AI_REQUEST_MODEL] = str(requested)
+        values[attr.LLM_MODEL] = str(requested)
+    if served:
+        values[attr.GEN_AI_RESPONSE_MODEL] = str(served)
+        values[attr.LLM_MODEL] = str(served)
+    span.set_attributes(values)
+
+
+def record_error(span: Span, exc: BaseException) -> None:
+    """HTTP status and error type of an SDK exception (``error.type``, ``http.response.status_code``)."""
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    values: dict[str, Any] = {attr.ERROR_TYPE: type(exc).__qualname__}
+    if isinstance(status, int):
+        values[attr.HTTP_STATUS_CODE] = status
+    span.set_attributes(values)
