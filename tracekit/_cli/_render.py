@@ -1,0 +1,290 @@
+"""Text rendering for the CLI: tables, the span tree with its waterfall, colours.
+
+Pure functions from model objects to lines of text, so the output can be checked
+against golden files. Widths are measured on the plain text; colour codes are added
+around already padded cells so that they never shift a column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tracekit import _attributes as attr
+from tracekit._model import SpanData, Trace, TraceInfo
+
+WATERFALL_WIDTH = 32
+NAME_WIDTH_MAX = 48
+IO_STRING_MAX = 300  # characters of one string value shown by --io
+IO_LINES_MAX = 40  # lines of one inputs/outputs block shown by --io
+
+_CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2", "bold": "1"}
+_STATUS_STYLE = {"OK": "green", "ERROR": "red", "IN_PROGRESS": "yellow", "UNSET": "dim"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """Colour and character set of one run: ANSI colours on or off, Unicode or ASCII."""
+
+    color: bool = False
+    unicode: bool = True
+
+    def paint(self, text: str, style: str | None) -> str:
+        """``text`` wrapped in the ANSI code of ``style`` (``red``, ``dim``, ...) when colour is on."""
+        if not self.color or not style or not text:
+            return text
+        return f"\x1b[{_CODES[style]}m{text}\x1b[0m"
+
+    @property
+    def bar(self) -> str:
+        return "█" if self.unicode else "#"
+
+    @property
+    def ellipsis(self) -> str:
+        return "…" if self.unicode else "~"
+
+    def branch(self, last: bool) -> str:
+        if self.unicode:
+            return "└─ " if last else "├─ "
+        return "`- " if last else "|- "
+
+    def stem(self, last: bool) -> str:
+        return "   " if last else ("│  " if self.unicode else "|  ")
+
+
+# --- values --------------------------------------------------------------------------
+def format_duration(ms: float | None) -> str:
+    """A short human duration: ``0.4ms``, ``12ms``, ``1.25s``, ``2m05s``.
+
+    >>> format_duration(1250)
+    '1.25s'
+    """
+    if ms is None:
+        return "-"
+    if ms < 10:
+        return f"{ms:.1f}ms"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.2f}s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+def format_tokens(usage: dict[str, int] | None) -> str:
+    """``in/out/total`` tokens, ``-`` when there is no usage.
+
+    >>> format_tokens({"input_tokens": 3, "output_tokens": 4, "total_tokens": 7})
+    '3/4/7'
+    """
+    if not usage:
+        return "-"
+
+    def part(key: str) -> str:
+        return str(usage[key]) if key in usage else "?"
+
+    return f"{part(attr.USAGE_INPUT)}/{part(attr.USAGE_OUTPUT)}/{part(attr.USAGE_TOTAL)}"
+
+
+def format_time(ns: int) -> str:
+    """Local wall-clock time of an epoch-nanosecond timestamp, to the second."""
+    return datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def clip(text: str, width: int, style: Style) -> str:
+    """``text`` cut to ``width`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + style.ellipsis
+
+
+# --- tables --------------------------------------------------------------------------
+Cell = tuple[str, str | None]  # (plain text, style name or None)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], style: Style) -> list[str]:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, (text, _) in enumerate(row):
+            widths[i] = max(widths[i], len(text))
+    lines = [_join([(h, "bold") for h in headers], widths, style)]
+    lines += [_join(row, widths, style) for row in rows]
+    return lines
+
+
+def _join(cells: Sequence[Cell], widths: Sequence[int], style: Style) -> str:
+    last = len(cells) - 1
+    parts = [style.paint(text if i == last else text.ljust(widths[i]), s) for i, (text, s) in enumerate(cells)]
+    return "  ".join(parts).rstrip()
+
+
+def trace_list(infos: Sequence[TraceInfo], style: Style) -> list[str]:
+    """The ``traces list`` table."""
+    headers = ("TRACE ID", "NAME", "START", "DURATION", "STATUS", "TOKENS (IN/OUT/TOTAL)")
+    rows: list[list[Cell]] = [
+        [
+            (info.trace_id, "dim"),
+            (clip(info.name, 40, style), None),
+            (format_time(info.start_time_ns), None),
+            (format_duration(info.duration_ms), None),
+            (info.status, _STATUS_STYLE.get(info.status)),
+            (format_tokens(info.token_usage), None),
+        ]
+        for info in infos
+    ]
+    return table(headers, rows, style)
+
+
+# --- the span tree -------------------------------------------------------------------
+def _tree_order(trace: Trace, style: Style) -> list[tuple[SpanData, str, str]]:
+    """Spans depth-first, children by start time, each with its tree prefix and the
+    prefix its own detail lines continue with. A span whose parent is missing (not
+    exported yet) is shown at the top level rather than hidden."""
+    ids = {s.span_id for s in trace.spans}
+    children: dict[str | None, list[SpanData]] = {}
+    for span in trace.spans:  # already in start order
+        parent = span.parent_id if span.parent_id in ids else None
+        children.setdefault(parent, []).append(span)
+    order: list[tuple[SpanData, str, str]] = []
+    seen: set[str] = set()
+
+    def walk(parent: str | None, prefix: str) -> None:
+        kids = children.get(parent, [])
+        for i, span in enumerate(kids):
+            if span.span_id in seen:  # a malformed parent cycle: show each span once
+                continue
+            seen.add(span.span_id)
+            last = i == len(kids) - 1
+            top = parent is None
+            stem = prefix + ("" if top else style.stem(last))
+            order.append((span, prefix + ("" if top else style.branch(last)), stem))
+            walk(span.span_id, stem)
+
+    walk(None, "")
+    return order
+
+
+def _waterfall(span: SpanData, start: int, total: int, style: Style) -> Cell:
+    width = WATERFALL_WIDTH
+    end = span.end_time_ns if span.end_time_ns is not None else start + total
+    offset = min(width - 1, int((span.start_time_ns - start) / total * width))
+    length = max(1, round((end - span.start_time_ns) / total * width))
+    length = min(length, width - offset)
+    text = " " * offset + style.bar * length + " " * (width - offset - length)
+    return text, "red" if span.status == "ERROR" else "cyan"
+
+
+def _status_text(status: str, style: Style) -> str:
+    # A mark besides the colour, so errors stand out in piped and NO_COLOR output too.
+    if status != "ERROR":
+        return status
+    return ("✗ " if style.unicode else "! ") + status
+
+
+def _span_note(span: SpanData) -> str:
+    notes = []
+    ttft = span.attributes.get(attr.STREAM_TTFT_MS)
+    if isinstance(ttft, (int, float)) and not isinstance(ttft, bool):
+        notes.append(f"ttft {format_duration(float(ttft))}")
+    if span.attributes.get(attr.STREAM_INCOMPLETE) is True:
+        reason = span.attributes.get(attr.STREAM_END_REASON)
+        notes.append(f"incomplete ({reason})" if reason else "incomplete")
+    return ", ".join(notes)
+
+
+def trace_header(info: TraceInfo, style: Style) -> list[str]:
+    """The lines above the tree: id, name, status, timing, tokens, tags."""
+    lines = [
+        "  ".join(
+            [
+                style.paint(info.trace_id, "dim"),
+                style.paint(info.name, "bold"),
+                style.paint(info.status, _STATUS_STYLE.get(info.status)),
+                format_duration(info.duration_ms),
+                format_time(info.start_time_ns),
+                f"tokens {format_tokens(info.token_usage)}",
+            ]
+        )
+    ]
+    extra = []
+    if info.session_id:
+        extra.append(f"session {info.session_id}")
+    if info.user_id:
+        extra.append(f"user {info.user_id}")
+    if info.tags:
+        extra.append("tags " + " ".join(f"{k}={v}" for k, v in sorted(info.tags.items())))
+    if info.metadata:
+        extra.append("metadata " + " ".join(f"{k}={v}" for k, v in sorted(info.metadata.items())))
+    if extra:
+        lines.append(style.paint("   ".join(extra), "dim"))
+    return lines
+
+
+def trace_tree(trace: Trace, style: Style, *, show_io: bool = False) -> list[str]:
+    """The ``traces show`` output: header, then one line per span with its waterfall."""
+    spans = trace.spans
+    start = min(s.start_time_ns for s in spans)
+    end = max((s.end_time_ns or s.start_time_ns) for s in spans)
+    total = max(1, end - start)
+    order = _tree_order(trace, style)
+    name_width = min(NAME_WIDTH_MAX, max(len(prefix + span.name) for span, prefix, _ in order))
+    headers = ("SPAN", "TYPE", "STATUS", "DURATION", "TIMELINE".ljust(WATERFALL_WIDTH), "MODEL", "TOKENS", "NOTES")
+    rows: list[list[Cell]] = []
+    details: list[list[str]] = []
+    for span, prefix, stem in order:
+        status = span.status if span.status != "UNSET" else "OK"
+        rows.append(
+            [
+                (clip(prefix + span.name, name_width, style), "bold" if not prefix else None),
+                (span.span_type, None),
+                (_status_text(status, style), _STATUS_STYLE.get(status)),
+                (format_duration(span.duration_ms), None),
+                _waterfall(span, start, total, style),
+                (span.model or "", None),
+                (format_tokens(span.token_usage) if span.token_usage else "", None),
+                (_span_note(span), "dim"),
+            ]
+        )
+        details.append(_details(span, stem, style, show_io))
+    table_lines = table(headers, rows, style)
+    lines = [*trace_header(trace.info, style), "", table_lines[0]]
+    for line, extra in zip(table_lines[1:], details, strict=True):
+        lines.append(line)
+        lines.extend(extra)
+    return lines
+
+
+def _details(span: SpanData, stem: str, style: Style, show_io: bool) -> list[str]:
+    indent = stem + "   "
+    lines = []
+    if span.status == "ERROR" and span.status_message:
+        lines.append(indent + style.paint(f"! {clip(span.status_message, 200, style)}", "red"))
+    if show_io:
+        for label, value in (("inputs", span.inputs), ("outputs", span.outputs)):
+            if value is None:
+                continue
+            lines.append(indent + style.paint(f"{label}:", "dim"))
+            lines.extend(indent + "  " + line for line in pretty_json(value, style))
+    return lines
+
+
+def pretty_json(value: Any, style: Style) -> list[str]:
+    """Indented JSON with long strings clipped and at most ``IO_LINES_MAX`` lines."""
+    text = json.dumps(_clip_strings(value, style), indent=2, ensure_ascii=False, default=str)
+    lines = text.splitlines()
+    if len(lines) > IO_LINES_MAX:
+        hidden = len(lines) - IO_LINES_MAX
+        lines = [*lines[:IO_LINES_MAX], f"{style.ellipsis} {hidden} more lines (use --json for all)"]
+    return lines
+
+
+def _clip_strings(value: Any, style: Style) -> Any:
+    if isinstance(value, str) and len(value) > IO_STRING_MAX:
+        return value[:IO_STRING_MAX] + f"{style.ellipsis} ({len(value) - IO_STRING_MAX} more chars)"
+    if isinstance(value, dict):
+        return {k: _clip_strings(v, style) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clip_strings(v, style) for v in value]
+    return value
