@@ -9,7 +9,7 @@ from typing import Any, TypeVar, overload
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors
-from tracekit._span import NOOP_SPAN, Span, SpanType, _current, deactivate, open_span
+from tracekit._span import NOOP_SPAN, Span, SpanType, _attribute_value, _current, deactivate, open_span
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,16 +67,18 @@ def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes
         raise TypeError(f"@tracekit.trace needs a function, not {type(func).__name__}")
     _config.get()  # a bad TRACEKIT_* setting surfaces here, at import time of the app's module
     span_name = name or _default_name(func)
-    static: dict[str, Any] = dict(attributes or {})
-    module = getattr(func, "__module__", None)
-    static[attr.FUNCTION_NAME] = f"{module}.{getattr(func, '__qualname__', span_name)}"
+    static = _static_attributes(func, span_name, attributes)
     binder = _Binder(func)
 
     def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Span:
-        span = open_span(span_name, span_type, static)
-        if span is not NOOP_SPAN:
-            span.set_inputs(binder.inputs(args, kwargs))
-        return span
+        try:
+            span = open_span(span_name, span_type, static)
+            if span is not NOOP_SPAN:
+                span.set_inputs(binder.inputs(args, kwargs))
+            return span
+        except Exception:
+            _errors.report("trace.start")
+            return NOOP_SPAN
 
     wrapper: Any
     if inspect.isasyncgenfunction(func):
@@ -89,6 +91,20 @@ def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes
         wrapper = _function_wrapper(func, start)
     functools.update_wrapper(wrapper, func)
     return wrapper
+
+
+def _static_attributes(func: Any, span_name: str, attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The attributes every span of ``func`` carries, converted once at decoration time."""
+    static: dict[str, Any] = {}
+    try:
+        for key, value in (attributes or {}).items():
+            if value is not None:
+                static[key] = _attribute_value(value)
+    except Exception:
+        _errors.report("trace.attributes")
+    module = getattr(func, "__module__", None)
+    static[attr.FUNCTION_NAME] = f"{module}.{getattr(func, '__qualname__', span_name)}"
+    return static
 
 
 def _default_name(func: Any) -> str:
