@@ -138,7 +138,8 @@ def get_trace(trace_id: str, timeout: float = 5.0) -> Trace | None:
         return SQLiteStore(store_path).get_trace(trace_id)
     from tracekit._export.mlflow import read_trace
 
-    return read_trace(settings, trace_id)
+    trace: Trace | None = read_trace(settings, trace_id)
+    return trace
 
 
 def bind_context(func: Callable[..., _T]) -> Callable[..., _T]:

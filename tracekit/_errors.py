@@ -98,7 +98,7 @@ def report(place: str) -> None:
         exc = sys.exc_info()[1]
         if exc is not None:
             reported.append((place, exc))
-        raise  # noqa: PLE0704 - re-raise the exception being handled
+        raise
 
 
 def reset() -> None:

@@ -26,7 +26,8 @@ import dataclasses
 import importlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -44,6 +45,22 @@ logger = logging.getLogger("tracekit")
 _in_call: ContextVar[bool] = ContextVar("tracekit_in_llm_call", default=False)
 
 
+@contextmanager
+def nested_calls_suppressed() -> Iterator[None]:
+    """Within this block patched SDK methods run untraced.
+
+    For a helper whose request leaves *after* its patched call returned: e.g. a stream
+    manager (openai 3.54.0 ``chat.completions.stream()``) calls ``create()`` only when
+    its ``__enter__`` runs; the proxy of the manager enters it under this block so the
+    call stays one span.
+    """
+    token = _in_call.set(True)
+    try:
+        yield
+    finally:
+        _in_call.reset(token)
+
+
 # --- the per-call record ---------------------------------------------------------------
 
 
@@ -55,7 +72,7 @@ class Call:
     ends.
     """
 
-    __slots__ = ("span", "endpoint", "instance", "kwargs", "state", "start_ns", "first_chunk_ns", "chunks", "n_chunks")
+    __slots__ = ("chunks", "endpoint", "first_chunk_ns", "instance", "kwargs", "n_chunks", "span", "start_ns", "state")
 
     def __init__(self, span: Span, endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> None:
         self.span = span
@@ -159,7 +176,7 @@ def apply(table: Sequence[Patch]) -> list[Patch]:
             logger.debug("tracekit: %s.%s.%s not in this SDK version; not traced", *key)
             continue
         try:
-            wrapper = _async_wrapper(patch.endpoint) if patch.is_async else _sync_wrapper(patch.endpoint)
+            wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
             setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
             _applied[key] = original
             done.append(patch)
@@ -241,9 +258,16 @@ def _complete(call: Call, result: Any) -> Any:
     return wrapped
 
 
-def _sync_wrapper(endpoint: Endpoint) -> Callable[..., Any]:
+def _inactive(key: tuple[str, str, str] | None) -> bool:
+    """True for a wrapper whose patch was removed but that the SDK still holds: openai
+    3.54.0 caches bound methods (``with_raw_response``/``with_streaming_response``), so a
+    wrapper can outlive ``autolog(disable=True)``; it must then do nothing."""
+    return key is not None and key not in _applied
+
+
+def _sync_wrapper(endpoint: Endpoint, key: tuple[str, str, str] | None = None) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _in_call.get() or not _config.get().enabled:
+        if _in_call.get() or not _config.get().enabled or _inactive(key):
             return wrapped(*args, **kwargs)
         try:
             call = _begin(endpoint, instance, args, kwargs)
@@ -265,9 +289,9 @@ def _sync_wrapper(endpoint: Endpoint) -> Callable[..., Any]:
     return wrapper
 
 
-def _async_wrapper(endpoint: Endpoint) -> Callable[..., Any]:
+def _async_wrapper(endpoint: Endpoint, key: tuple[str, str, str] | None = None) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _in_call.get() or not _config.get().enabled:
+        if _in_call.get() or not _config.get().enabled or _inactive(key):
             return wrapped(*args, **kwargs)
 
         async def run() -> Any:
@@ -307,7 +331,7 @@ class _StreamState:
 
     __slots__ = ("call", "done")
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call | None) -> None:
         self.call: Call | None = call
         self.done = False
 
@@ -322,6 +346,24 @@ class _StreamState:
             call.endpoint.on_chunk(call, chunk)
         except Exception:
             _errors.report(f"{type(call.endpoint).__name__}.on_chunk")
+
+    def respond(self, result: Any) -> None:
+        """End the call as a finished non-streamed response (once, like :meth:`finalize`):
+        for a body read after the patched call returned, e.g. an HTTP response the app
+        parses later (openai ``with_streaming_response``). ``result`` may be None when
+        the app never read the body."""
+        if self.done:
+            return
+        self.done = True
+        call, self.call = self.call, None
+        if call is None:
+            return
+        try:
+            call.endpoint.on_response(call, result)
+        except Exception:
+            _errors.report(f"{type(call.endpoint).__name__}.on_response")
+        call.span.end()
+        call.release()
 
     def finalize(self, stream: Any, reason: str, exc: BaseException | None = None) -> None:
         if self.done:
@@ -355,7 +397,7 @@ class _StreamState:
         call.release()
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """Wraps an SDK stream: looks and behaves exactly like it (``isinstance`` holds,
     every attribute passes through), sees every chunk, and ends the span exactly once.
 
@@ -363,10 +405,11 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     internally (``get_final_completion()`` …): call :meth:`_tk_finalize` there.
     """
 
-    def __init__(self, wrapped: Any, call: Call) -> None:
+    def __init__(self, wrapped: Any, call: Call | None) -> None:
         super().__init__(wrapped)
         self._self_state = _StreamState(call)
         self._self_iter: Any = None
+        self._self_owner = True
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -411,22 +454,39 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
         self._self_state.finalize(self.__wrapped__, reason, exc)
 
+    def _tk_respond(self, result: Any) -> None:
+        """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
+        self._self_state.respond(result)
+
+    def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
+        """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
+        a raw response's parsed stream) -- as the carrier of this same call: it shares
+        the finalize-once state, and garbage collection of ``self`` no longer ends the
+        span (the new proxy's does)."""
+        if proxy_class is None:
+            proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
+        proxy = proxy_class(wrapped, None)
+        proxy._self_state = self._self_state
+        self._self_owner = False
+        return proxy
+
     def __del__(self) -> None:
         state = getattr(self, "_self_state", None)
-        if state is not None and not state.done:
+        if state is not None and not state.done and getattr(self, "_self_owner", True):
             state.finalize(self.__wrapped__, END_ABANDONED)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return self.__wrapped__.__reduce_ex__(protocol)
 
 
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     """The async twin of :class:`SyncStreamProxy`."""
 
-    def __init__(self, wrapped: Any, call: Call) -> None:
+    def __init__(self, wrapped: Any, call: Call | None) -> None:
         super().__init__(wrapped)
         self._self_state = _StreamState(call)
         self._self_iter: Any = None
+        self._self_owner = True
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -479,9 +539,25 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
         self._self_state.finalize(self.__wrapped__, reason, exc)
 
+    def _tk_respond(self, result: Any) -> None:
+        """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
+        self._self_state.respond(result)
+
+    def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
+        """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
+        a raw response's parsed stream) -- as the carrier of this same call: it shares
+        the finalize-once state, and garbage collection of ``self`` no longer ends the
+        span (the new proxy's does)."""
+        if proxy_class is None:
+            proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
+        proxy = proxy_class(wrapped, None)
+        proxy._self_state = self._self_state
+        self._self_owner = False
+        return proxy
+
     def __del__(self) -> None:
         state = getattr(self, "_self_state", None)
-        if state is not None and not state.done:
+        if state is not None and not state.done and getattr(self, "_self_owner", True):
             state.finalize(self.__wrapped__, END_ABANDONED)
 
 

@@ -78,7 +78,7 @@ class Span:
     ...     span.set_outputs(["doc-1", "doc-2"])
     """
 
-    __slots__ = ("_otel", "_ended", "_root", "name", "span_type", "__weakref__")
+    __slots__ = ("__weakref__", "_ended", "_otel", "_root", "name", "span_type")
 
     def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None) -> None:
         self._otel = otel
@@ -331,7 +331,7 @@ def _span_scope(
         deactivate(token)
 
 
-class start_span:  # noqa: N801 - used as a function
+class start_span:
     """Open a span for a block of code, as ``with`` or ``async with``.
 
     The span nests under the current tracekit span of this flow, ends when the block
@@ -342,7 +342,7 @@ class start_span:  # noqa: N801 - used as a function
     ...     span.set_outputs({"temp_c": 4})
     """
 
-    __slots__ = ("_args", "_cm", "_acm")
+    __slots__ = ("_acm", "_args", "_cm")
 
     def __init__(
         self,

@@ -17,7 +17,8 @@ from tracekit import _config, _errors
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span as OTelSpan
-    from opentelemetry.sdk.trace import SpanProcessor, Tracer, TracerProvider
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+    from opentelemetry.trace import Tracer
 
     from tracekit._pipeline import FlushResult, Pipeline
 
@@ -52,11 +53,12 @@ def _start() -> Tracer:
         for processor in _extra_processors:
             provider.add_span_processor(processor)
         _provider, _pipeline = provider, pipeline
-        _tracer = provider.get_tracer("tracekit", __version__)
+        tracer = provider.get_tracer("tracekit", __version__)
+        _tracer = tracer
         if not _atexit_registered:
             atexit.register(_at_exit)
             _atexit_registered = True
-        return _tracer
+        return tracer
 
 
 def start_otel_span(
@@ -110,9 +112,9 @@ def remove_span_processor(processor: SpanProcessor) -> None:
             _extra_processors.remove(processor)
         if _provider is not None:
             # the SDK has no removal API: rebuild the multi-processor's tuple without it
-            multi = _provider._active_span_processor  # noqa: SLF001
-            with multi._lock:  # noqa: SLF001
-                multi._span_processors = tuple(p for p in multi._span_processors if p is not processor)  # noqa: SLF001
+            multi = _provider._active_span_processor
+            with multi._lock:
+                multi._span_processors = tuple(p for p in multi._span_processors if p is not processor)
 
 
 def current_pipeline() -> Pipeline | None:

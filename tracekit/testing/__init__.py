@@ -4,10 +4,49 @@
 >>> with FakeLLMServer() as server, capture() as captured:
 ...     client = OpenAI(base_url=server.openai_base_url, api_key="test")
 ...     client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+>>> [span.name for span in captured.spans]
+['chat gpt-4o-mini']
+
+See docs/testing.md.
 """
 
 from __future__ import annotations
 
-from tracekit.testing._capture import SpanCapture, capture
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SpanCapture", "capture"]
+from tracekit.testing._capture import SpanCapture, capture
+from tracekit.testing._fakeserver import (
+    SCENARIOS,
+    FakeLLM,
+    FakeLLMServer,
+    FakeRequest,
+    FakeResponse,
+    ScenarioError,
+    ScenarioOptions,
+)
+
+if TYPE_CHECKING:
+    from tracekit.testing._fakeserver import AsyncFakeTransport, FakeTransport
+
+__all__ = [
+    "SCENARIOS",
+    "AsyncFakeTransport",
+    "FakeLLM",
+    "FakeLLMServer",
+    "FakeRequest",
+    "FakeResponse",
+    "FakeTransport",
+    "ScenarioError",
+    "ScenarioOptions",
+    "SpanCapture",
+    "capture",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # the transports subclass httpx2 classes, which come with the provider SDKs
+    if name in ("FakeTransport", "AsyncFakeTransport"):
+        from tracekit.testing import _fakeserver
+
+        return getattr(_fakeserver, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
