@@ -365,6 +365,16 @@ class _StreamState:
         call.span.end()
         call.release()
 
+    def fail(self, exc: BaseException) -> None:
+        """The call failed before a stream existed (a helper whose request runs at
+        ``__enter__``): end the span as a failed call, without stream attributes."""
+        if self.done:
+            return
+        self.done = True
+        call, self.call = self.call, None
+        if call is not None:
+            _fail(call, exc)
+
     def finalize(self, stream: Any, reason: str, exc: BaseException | None = None) -> None:
         if self.done:
             return
@@ -454,6 +464,10 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
     def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
         self._self_state.finalize(self.__wrapped__, reason, exc)
 
+    def _tk_fail(self, exc: BaseException) -> None:
+        """End the span as a failed call (see :meth:`_StreamState.fail`)."""
+        self._self_state.fail(exc)
+
     def _tk_respond(self, result: Any) -> None:
         """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
         self._self_state.respond(result)
@@ -538,6 +552,10 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
         self._self_state.finalize(self.__wrapped__, reason, exc)
+
+    def _tk_fail(self, exc: BaseException) -> None:
+        """End the span as a failed call (see :meth:`_StreamState.fail`)."""
+        self._self_state.fail(exc)
 
     def _tk_respond(self, result: Any) -> None:
         """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
