@@ -1,0 +1,113 @@
+"""flush() counts, the bounded queue, and the exit hook that drains to the local store."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import tracekit
+from tracekit._store import SQLiteStore
+
+
+def test_flush_delivers_to_the_local_store_and_counts(store_path: Path) -> None:
+    @tracekit.trace
+    def work(i: int) -> int:
+        return i
+
+    for i in range(25):
+        work(i)
+    result = tracekit.flush(timeout=10)
+    assert (result.delivered, result.pending, result.dropped, result.failed) == (25, 0, 0, 0)
+    assert result.ok
+    assert SQLiteStore(store_path).count() == 25
+    trace = tracekit.get_trace(tracekit.get_last_trace_id() or "")
+    assert trace is not None and trace.spans[0].inputs == {"i": 24}
+
+
+def test_get_trace_flushes_first_and_accepts_both_id_forms(store_path: Path) -> None:
+    with tracekit.start_span("one") as span:
+        trace_id = span.trace_id
+    assert trace_id is not None
+    by_mlflow_id = tracekit.get_trace(trace_id)
+    by_hex = tracekit.get_trace(trace_id[3:])
+    assert by_mlflow_id is not None and by_hex is not None
+    assert by_mlflow_id.info.trace_id == by_hex.info.trace_id == trace_id
+    assert tracekit.get_trace("tr-" + "0" * 32) is None
+
+
+def test_a_full_queue_counts_and_logs_every_drop(store_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # a queue of 5 and a long export interval: the 6th and later spans cannot be kept
+    tracekit.configure(max_queue_size=5, export_interval=60, export_batch_size=1000)
+    with caplog.at_level(logging.ERROR, logger="tracekit"):
+        for i in range(12):
+            with tracekit.start_span(f"s{i}"):
+                pass
+    result = tracekit.flush(timeout=10)
+    assert (result.delivered, result.dropped, result.pending) == (5, 7, 0)
+    assert not result.ok
+    drops = [r for r in caplog.records if "export queue full" in r.getMessage()]
+    assert len(drops) == 1  # logged once, counted always
+
+
+def test_exit_hook_drains_pending_spans(tmp_path: Path) -> None:
+    db = tmp_path / "exit.db"
+    script = textwrap.dedent(
+        f"""
+        import tracekit
+        tracekit.configure(tracking_uri="sqlite:///{db}", export_interval=3600)
+        @tracekit.trace
+        def last_call(n):
+            return n
+        for n in range(50):
+            last_call(n)
+        # no flush: the process exits right away and the exit hook must drain
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env={"TRACEKIT_HOME": str(tmp_path)})
+    assert SQLiteStore(db).count() == 50
+
+
+def test_exit_hook_is_bounded_when_export_hangs(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import time, tracekit
+        from tracekit._store import SQLiteSpanExporter
+        SQLiteSpanExporter.export = lambda self, spans: time.sleep(600)
+        tracekit.configure(tracking_uri="sqlite:///{tmp_path / 'x.db'}", exit_timeout=1)
+        with tracekit.start_span("stuck"):
+            pass
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], timeout=60, capture_output=True, text=True, env={"TRACEKIT_HOME": str(tmp_path)}
+    )
+    assert proc.returncode == 0
+    assert "tracekit at exit" in proc.stderr and "pending=1" in proc.stderr
+
+
+def test_shutdown_then_new_spans_start_a_fresh_pipeline(store_path: Path) -> None:
+    with tracekit.start_span("before"):
+        pass
+    assert tracekit.shutdown(timeout=10).delivered == 1
+    with tracekit.start_span("after"):
+        pass
+    assert tracekit.flush(timeout=10).delivered == 1
+    assert SQLiteStore(store_path).count() == 2
+
+
+def test_reconfiguring_sends_queued_spans_to_the_old_destination(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    tracekit.set_tracking_uri(f"sqlite:///{first}")
+    with tracekit.start_span("to-a"):
+        pass
+    tracekit.set_tracking_uri(f"sqlite:///{second}")
+    with tracekit.start_span("to-b"):
+        pass
+    tracekit.flush(timeout=10)
+    assert [t.name for t in SQLiteStore(first).list_traces()] == ["to-a"]
+    assert [t.name for t in SQLiteStore(second).list_traces()] == ["to-b"]
