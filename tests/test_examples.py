@@ -1,0 +1,32 @@
+"""Every script in examples/ runs to completion on its own (against the fake server)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs(script: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
+    env["TRACEKIT_HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def test_demo_prints_the_trace_tree(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
+    env["TRACEKIT_HOME"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracekit", "demo", "--no-color"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "travel_agent" in proc.stdout
+    assert (tmp_path / "traces.db").exists()
