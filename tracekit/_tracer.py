@@ -46,7 +46,9 @@ def _start() -> Tracer:
         provider = TracerProvider(
             sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
             resource=Resource.create({"service.name": settings.service_name}),
-            # our spans carry few attributes; no limit on their length here: _serialize bounds them
+            # the SDK's own exit hook would shut the pipeline down without draining it,
+            # and after a reconfiguration it would run before ours: _at_exit drains
+            shutdown_on_exit=False,
         )
         pipeline = Pipeline(settings)
         provider.add_span_processor(pipeline)

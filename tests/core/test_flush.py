@@ -111,3 +111,22 @@ def test_reconfiguring_sends_queued_spans_to_the_old_destination(tmp_path: Path)
     tracekit.flush(timeout=10)
     assert [t.name for t in SQLiteStore(first).list_traces()] == ["to-a"]
     assert [t.name for t in SQLiteStore(second).list_traces()] == ["to-b"]
+
+
+def test_exit_hook_drains_after_a_reconfiguration(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    script = textwrap.dedent(
+        f"""
+        import tracekit
+        tracekit.configure(tracking_uri="sqlite:///{first}", export_interval=3600)
+        with tracekit.start_span("to-a"):
+            pass
+        tracekit.configure(tracking_uri="sqlite:///{second}", export_interval=3600)
+        for _ in range(10):
+            with tracekit.start_span("to-b"):
+                pass
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env={"TRACEKIT_HOME": str(tmp_path)})
+    assert SQLiteStore(first).count() == 1
+    assert SQLiteStore(second).count() == 10
