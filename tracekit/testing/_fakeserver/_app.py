@@ -28,9 +28,7 @@ _SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("/embeddings", "openai", "embeddings"),
 )
 _GEMINI = re.compile(r"/(?:tuned)?[mM]odels/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
-_GEMINI_METHODS = frozenset(
-    {"generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents", "countTokens"}
-)
+_GEMINI_METHODS = frozenset({"generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents", "countTokens"})
 
 
 def route(path: str) -> tuple[str, str, str | None] | None:
@@ -156,9 +154,7 @@ class FakeLLM:
         if request.body and not isinstance(request.json, dict):
             return error(None, 400, "fake LLM server: the request body is not a JSON object")
         model = path_model or str(body.get("model") or "unknown-model")
-        call = Call(
-            request=record, body=body, scenario=scenario, options=options, number=number, model=model, stream=stream
-        )
+        call = Call(request=record, body=body, scenario=scenario, options=options, number=number, model=model, stream=stream)
         try:
             return _HANDLERS[provider](call, endpoint)
         except Exception as exc:  # a bug here must not take the test server down

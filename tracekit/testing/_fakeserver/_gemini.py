@@ -73,9 +73,7 @@ def handle(call: Call, endpoint: str) -> FakeResponse:
 
 def _embed(call: Call, endpoint: str) -> FakeResponse:
     def vector(request: dict[str, Any]) -> dict[str, Any]:
-        dims = request.get("outputDimensionality") or (request.get("embedContentConfig") or {}).get(
-            "outputDimensionality"
-        )
+        dims = request.get("outputDimensionality") or (request.get("embedContentConfig") or {}).get("outputDimensionality")
         dimensions = dims if isinstance(dims, int) and dims > 0 else call.options.embedding_dimensions
         return {"values": embedding_vector("\n".join(input_texts(request.get("content"))), dimensions)}
 

@@ -50,8 +50,7 @@ def error_response(call: Call | None, status: int, message: str | None = None) -
         401: (
             "invalid_request_error",
             "invalid_api_key",
-            "Incorrect API key provided: sk-fake. You can find your API key at "
-            "https://platform.openai.com/account/api-keys.",
+            "Incorrect API key provided: sk-fake. You can find your API key at https://platform.openai.com/account/api-keys.",
         ),
         404: (
             "invalid_request_error",
@@ -214,9 +213,7 @@ def _chat(call: Call) -> FakeResponse:
         payload = {
             **base,
             "object": "chat.completion",
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": _chat_finish(call, tool_calls)}
-            ],
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _chat_finish(call, tool_calls)}],
             "usage": _chat_usage(call, completion_units(call, text, tool_calls)),
         }
         return json_response(200, payload, _headers(call), delay=call.first_token_delay)
@@ -318,9 +315,7 @@ def _completions(call: Call) -> FakeResponse:
     if call.breaks_stream:
         pieces = pieces[: call.cut_point(len(pieces))]
     for piece in pieces:
-        out.add(
-            {**base, "choices": [{"text": piece, "index": 0, "logprobs": None, "finish_reason": None}]}, content=True
-        )
+        out.add({**base, "choices": [{"text": piece, "index": 0, "logprobs": None, "finish_reason": None}]}, content=True)
     if call.scenario == "midstream_error":
         out.add_raw(b"data: " + error_response(call, 500, call.options.error_message).body + b"\n\n")
         return out.response(_headers(call))
@@ -430,9 +425,7 @@ def _responses(call: Call) -> FakeResponse:
             "status": status,
         }
 
-    def response(
-        status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None, **extra: Any
-    ) -> dict[str, Any]:
+    def response(status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
         body = call.body
         return {
             "id": response_id,
@@ -560,9 +553,7 @@ def _responses(call: Call) -> FakeResponse:
             name=plan.name,
             arguments=plan.arguments_json,
         )
-        emit(
-            "response.output_item.done", output_index=index, item=function_call(plan, plan.arguments_json, "completed")
-        )
+        emit("response.output_item.done", output_index=index, item=function_call(plan, plan.arguments_json, "completed"))
         index += 1
 
     if not tool_calls:
@@ -573,9 +564,7 @@ def _responses(call: Call) -> FakeResponse:
             pieces = pieces[: call.cut_point(len(pieces))]
         for piece in pieces:
             if refusal:
-                emit(
-                    "response.refusal.delta", True, item_id=message_id, output_index=index, content_index=0, delta=piece
-                )
+                emit("response.refusal.delta", True, item_id=message_id, output_index=index, content_index=0, delta=piece)
             else:
                 emit(
                     "response.output_text.delta",
