@@ -347,21 +347,28 @@ class _StreamState:
         except Exception:
             _errors.report(f"{type(call.endpoint).__name__}.on_chunk")
 
-    def respond(self, result: Any) -> None:
+    def respond(self, result: Any, exc: BaseException | None = None) -> None:
         """End the call as a finished non-streamed response (once, like :meth:`finalize`):
         for a body read after the patched call returned, e.g. an HTTP response the app
         parses later (openai ``with_streaming_response``). ``result`` may be None when
-        the app never read the body."""
+        the app never read the body; ``exc`` is the error reading it raised."""
         if self.done:
             return
         self.done = True
         call, self.call = self.call, None
         if call is None:
             return
-        try:
-            call.endpoint.on_response(call, result)
-        except Exception:
-            _errors.report(f"{type(call.endpoint).__name__}.on_response")
+        if exc is None:
+            try:
+                call.endpoint.on_response(call, result)
+            except Exception:
+                _errors.report(f"{type(call.endpoint).__name__}.on_response")
+        else:
+            try:
+                call.endpoint.on_error(call, exc)
+            except Exception:
+                _errors.report(f"{type(call.endpoint).__name__}.on_error")
+            call.span.record_exception(exc)
         call.span.end()
         call.release()
 
@@ -468,9 +475,9 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         """End the span as a failed call (see :meth:`_StreamState.fail`)."""
         self._self_state.fail(exc)
 
-    def _tk_respond(self, result: Any) -> None:
+    def _tk_respond(self, result: Any, exc: BaseException | None = None) -> None:
         """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
-        self._self_state.respond(result)
+        self._self_state.respond(result, exc)
 
     def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
         """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
@@ -557,9 +564,9 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         """End the span as a failed call (see :meth:`_StreamState.fail`)."""
         self._self_state.fail(exc)
 
-    def _tk_respond(self, result: Any) -> None:
+    def _tk_respond(self, result: Any, exc: BaseException | None = None) -> None:
         """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
-        self._self_state.respond(result)
+        self._self_state.respond(result, exc)
 
     def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
         """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
