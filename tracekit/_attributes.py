@@ -107,3 +107,6 @@ SPAN_TYPES: Final = (
     "EVALUATOR",
     "UNKNOWN",
 )
+
+# --- provider-specific facts (tracekit's own) ----------------------------------------
+GEMINI_BLOCK_REASON: Final = "tracekit.gemini.block_reason"  # promptFeedback.blockReason of a blocked prompt
