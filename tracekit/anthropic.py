@@ -99,14 +99,21 @@ class MessagesEndpoint(Endpoint):
 
     # --- streams ---------------------------------------------------------------------
     def on_chunk(self, call: Call, chunk: Any) -> None:
+        kind = getattr(chunk, "type", None)
+        if kind == "message_stop":
+            call.state["stopped"] = True
         if "helper" not in call.state:
             call.chunks.append(chunk)  # accumulated once, at the end
-        elif getattr(chunk, "type", None) in _HELPER_EVENTS:
+        elif kind in _HELPER_EVENTS:
             # count wire events only, as a create(stream=True) span does: the helper
             # adds a derived event after some deltas (text, input_json, ...)
             call.n_chunks -= 1
 
     def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
+        if complete and not call.state.get("stopped"):
+            # the body ended without message_stop (a dropped gateway connection ends
+            # the SSE body cleanly): the SDK stops iterating without an error
+            call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
         helper = call.state.get("helper")
         if helper is not None:
             try:
