@@ -43,6 +43,8 @@ class Settings:
     export_batch_size: int = 512
     export_interval: float = 0.5
     exit_timeout: float = 5.0
+    export_timeout: float = 10.0  # seconds per HTTP request to a server
+    export_retry_budget: float = 15.0  # seconds a batch may spend in retries before it goes to the outbox
     service_name: str = "tracekit"
     mask: Mask | None = None
 
@@ -142,8 +144,10 @@ def _validate(name: str, value: Any) -> Any:
         return _number(name, value, int, 1, None)
     if name == "export_batch_size":
         return _number(name, value, int, 1, 100_000)
-    if name in ("export_interval", "exit_timeout"):
+    if name in ("export_interval", "exit_timeout", "export_retry_budget"):
         return _number(name, value, float, 0.0, 3600.0)
+    if name == "export_timeout":
+        return _number(name, value, float, 0.1, 3600.0)
     if name == "mask":
         if value is not None and not callable(value):
             raise ConfigError(name, value, "a callable (key, value) -> value, or None")
@@ -164,6 +168,8 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "export_batch_size": ("TRACEKIT_EXPORT_BATCH_SIZE",),
     "export_interval": ("TRACEKIT_EXPORT_INTERVAL",),
     "exit_timeout": ("TRACEKIT_EXIT_TIMEOUT",),
+    "export_timeout": ("TRACEKIT_EXPORT_TIMEOUT",),
+    "export_retry_budget": ("TRACEKIT_EXPORT_RETRY_BUDGET",),
     "service_name": ("TRACEKIT_SERVICE_NAME", "OTEL_SERVICE_NAME"),
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos

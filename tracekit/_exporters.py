@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -9,10 +12,13 @@ if TYPE_CHECKING:
 
     from tracekit._config import Settings
 
+logger = logging.getLogger("tracekit")
 
-def build(settings: Settings) -> list[SpanExporter]:
+
+def build(settings: Settings, environ: Mapping[str, str] | None = None) -> list[SpanExporter]:
     """The exporters for ``settings``: the local store or an MLflow server, plus OTLP
     when the standard ``OTEL_EXPORTER_OTLP_*`` settings name an endpoint."""
+    env = os.environ if environ is None else environ
     exporters: list[SpanExporter] = []
     store_path = settings.store_path
     if store_path is not None:
@@ -22,5 +28,14 @@ def build(settings: Settings) -> list[SpanExporter]:
     else:
         from tracekit._export.mlflow import MlflowExporter
 
-        exporters.append(MlflowExporter(settings))
+        exporters.append(MlflowExporter.from_settings(settings))
+    from tracekit._export.otlp import OtlpExporter, otlp_config
+
+    try:
+        config = otlp_config(env)
+    except ValueError as exc:
+        logger.error("tracekit: %s; not sending to the OTLP endpoint", exc)
+        config = None
+    if config is not None:
+        exporters.append(OtlpExporter(config, retry_budget=settings.export_retry_budget))
     return exporters

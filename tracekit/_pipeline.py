@@ -1,10 +1,20 @@
 """The export pipeline: a bounded in-memory queue drained by one background thread.
 
 The app's thread only appends a finished span to a deque (``on_end``); batching,
-encoding and I/O happen on the worker thread. Every span is accounted for: it is
-delivered, still pending, spilled to disk by an exporter that keeps an outbox, failed
-(the destination refused it), or dropped because the queue was full -- and every drop
-is counted and logged.
+encoding and network I/O happen on the worker thread. Every span is accounted for:
+it is delivered, still pending, spilled to disk by an exporter that keeps an outbox,
+failed (the destination refused it), or dropped -- and every drop is counted and
+logged.
+
+When the queue is full the app's thread takes the whole queue out at once and hands
+it to the exporters' ``spill`` (one disk write for thousands of spans, never a
+network wait); an exporter without an outbox (the local store) beside one with an
+outbox is written to directly. With no outbox at all, the new span is dropped,
+counted and logged. Memory therefore stays bounded however long a server is down.
+
+At shutdown (and at exit) the exporters are told to stop waiting in retries, the
+worker gets a bounded time to finish, and whatever is still queued or in flight is
+spilled to the outbox -- and the log says how much and where.
 
 tracekit implements this processor itself rather than using the SDK's
 ``BatchSpanProcessor`` because that one drops silently when its queue is full and
@@ -29,6 +39,9 @@ from tracekit import _errors
 if TYPE_CHECKING:
     from tracekit._config import Settings
 
+#: how long shutdown waits for the worker before spilling what it still holds
+SHUTDOWN_JOIN_SECONDS = 2.0
+
 
 @dataclasses.dataclass(frozen=True)
 class FlushResult:
@@ -37,8 +50,8 @@ class FlushResult:
     ``delivered``: accepted by the destination. ``pending``: still queued or being
     sent when the flush returned. ``spilled``: written to the on-disk outbox, to be
     sent later. ``failed``: refused by the destination or not deliverable.
-    ``dropped``: discarded because the in-memory queue was full and nothing could
-    keep them.
+    ``dropped``: discarded because neither memory nor the outbox could keep them.
+    With two destinations (e.g. MLflow and OTLP) the counts of both are summed.
     """
 
     delivered: int = 0
@@ -53,6 +66,15 @@ class FlushResult:
         return not (self.pending or self.dropped or self.failed)
 
 
+class _Counts:
+    """Delivered/failed/dropped for one exporter that does not count for itself."""
+
+    __slots__ = ("delivered", "dropped", "failed")
+
+    def __init__(self) -> None:
+        self.delivered = self.failed = self.dropped = 0
+
+
 class Pipeline(SpanProcessor):
     """Span processor that batches finished spans to the exporters on a worker thread."""
 
@@ -62,18 +84,19 @@ class Pipeline(SpanProcessor):
 
             exporters = build(settings)
         self._exporters = list(exporters)
+        self._counts = [_Counts() for _ in self._exporters]
+        self._self_counting = [bool(getattr(e, "counts_spans", False)) for e in self._exporters]
+        self._can_spill = any(getattr(e, "spill", None) is not None for e in self._exporters)
         self._max_queue = settings.max_queue_size
         self._batch_size = settings.export_batch_size
         self._interval = settings.export_interval
         self._queue: deque[ReadableSpan] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
-        self._inflight = 0
+        self._inflight: list[ReadableSpan] = []
         self._flush_requested = 0
         self._closed = False
-        self._delivered = 0
         self._dropped = 0
-        self._failed = 0
         self._drop_logged = False
 
     @property
@@ -86,20 +109,30 @@ class Pipeline(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         cond = self._cond
+        overflow: list[ReadableSpan] | None = None
         with cond:
             if self._closed:
                 closed = True
             else:
                 closed = False
-                if len(self._queue) >= self._max_queue:
-                    self._overflow(span)
+                if len(self._queue) >= self._max_queue and not self._can_spill:
+                    self._dropped += 1
+                    self._log_drop("no outbox")
                     return
-                self._queue.append(span)
-                if self._thread is None:
-                    self._start_worker()
-                if len(self._queue) >= self._batch_size:
-                    cond.notify()
-        if closed:
+                if len(self._queue) >= self._max_queue:
+                    # take the whole queue out: one spill for many spans, outside the lock
+                    overflow = list(self._queue)
+                    overflow.append(span)
+                    self._queue.clear()
+                else:
+                    self._queue.append(span)
+                    if self._thread is None:
+                        self._start_worker()
+                    if len(self._queue) >= self._batch_size:
+                        cond.notify()
+        if overflow is not None:
+            self._spill(overflow, "queue full", direct=True)
+        elif closed:
             # a span that outlived a reconfiguration: send it through the current pipeline
             from tracekit import _tracer
 
@@ -107,25 +140,40 @@ class Pipeline(SpanProcessor):
             if current is not None and current is not self:
                 current.on_end(span)
             else:
-                self._export([span])
+                self._spill([span], "after shutdown")
 
-    def _overflow(self, span: ReadableSpan) -> None:
-        """Queue full (called with the lock held): let an exporter keep it, or count a drop."""
-        for exporter in self._exporters:
+    def _spill(self, spans: list[ReadableSpan], why: str, direct: bool = False) -> None:
+        """Hand spans that cannot wait in memory to each exporter's outbox (``spill``).
+
+        An exporter without an outbox (the local store, a local disk itself) gets them
+        through ``export`` when ``direct``; otherwise they are dropped, counted, logged.
+        """
+        for index, exporter in enumerate(self._exporters):
             spill = getattr(exporter, "spill", None)
-            if spill is not None:
-                try:
-                    if spill([span]):
-                        return
-                except Exception:
-                    pass
-        self._dropped += 1
+            ok = False
+            try:
+                if spill is not None:
+                    ok = bool(spill(spans))
+                elif direct:
+                    ok = exporter.export(spans) is SpanExportResult.SUCCESS
+                    if ok and not self._self_counting[index]:
+                        with self._cond:
+                            self._counts[index].delivered += len(spans)
+            except Exception:
+                _report_quietly("spill." + type(exporter).__name__)
+            if not ok and not self._self_counting[index]:
+                with self._cond:
+                    self._counts[index].dropped += len(spans)
+                self._log_drop(why)
+
+    def _log_drop(self, why: str) -> None:
         if not self._drop_logged:
             self._drop_logged = True
             _errors.logger.error(
-                "tracekit: export queue full (%d spans); dropping spans. The destination is too slow "
-                "or down; raise max_queue_size or check the destination. tracekit.flush() reports the count.",
+                "tracekit: export queue full (%d spans) and the destination could not keep them (%s); "
+                "dropping spans. Raise max_queue_size or check the destination. tracekit.flush() reports the count.",
                 self._max_queue,
+                why,
             )
 
     def _start_worker(self) -> None:
@@ -150,38 +198,55 @@ class Pipeline(SpanProcessor):
                         cond.notify_all()
                     if self._closed:
                         return
-                    continue
-                n = min(len(self._queue), self._batch_size)
-                batch = [self._queue.popleft() for _ in range(n)]
-                self._inflight = len(batch)
+                    idle = True
+                    batch: list[ReadableSpan] = []
+                else:
+                    idle = False
+                    n = min(len(self._queue), self._batch_size)
+                    batch = [self._queue.popleft() for _ in range(n)]
+                    self._inflight = batch
+            if idle:
+                self._tick()
+                continue
             try:
                 self._export(batch)
             finally:
                 with cond:
-                    self._inflight = 0
+                    self._inflight = []
                     cond.notify_all()
 
-    def _export(self, batch: list[ReadableSpan]) -> None:
-        ok = True
+    def _tick(self) -> None:
+        """Idle: let exporters with an outbox resend it or probe a server that was down."""
         for exporter in self._exporters:
+            tick = getattr(exporter, "tick", None)
+            if tick is not None:
+                try:
+                    tick()
+                except Exception:
+                    _report_quietly("tick." + type(exporter).__name__)
+
+    def _export(self, batch: list[ReadableSpan]) -> None:
+        for index, exporter in enumerate(self._exporters):
             try:
                 result = exporter.export(batch)
             except Exception:
                 result = SpanExportResult.FAILURE
                 _report_quietly("export." + type(exporter).__name__)
-            if result is not SpanExportResult.SUCCESS:
-                ok = False
-        with self._cond:
-            if ok:
-                self._delivered += len(batch)
-            else:
-                self._failed += len(batch)
+            if not self._self_counting[index]:
+                with self._cond:
+                    if result is SpanExportResult.SUCCESS:
+                        self._counts[index].delivered += len(batch)
+                    else:
+                        self._counts[index].failed += len(batch)
 
     # --- flush and shutdown ------------------------------------------------------------
     def stats(self) -> FlushResult:
         with self._cond:
-            pending = len(self._queue) + self._inflight
-            result = FlushResult(self._delivered, pending, self._dropped, self._failed, 0)
+            pending = len(self._queue) + len(self._inflight)
+            delivered = sum(c.delivered for c in self._counts)
+            failed = sum(c.failed for c in self._counts)
+            dropped = self._dropped + sum(c.dropped for c in self._counts)
+        result = FlushResult(delivered, pending, dropped, failed, 0)
         return _merge_exporter_stats(result, self._exporters)
 
     def flush(self, timeout: float) -> FlushResult:
@@ -207,21 +272,47 @@ class Pipeline(SpanProcessor):
         return self.flush(timeout_millis / 1000).pending == 0
 
     def shutdown(self) -> None:
+        """Stop: no more waiting on the network; what is left goes to the outbox."""
+        for exporter in self._exporters:
+            abort = getattr(exporter, "abort", None)
+            if abort is not None:
+                try:
+                    abort()
+                except Exception:
+                    _report_quietly("abort." + type(exporter).__name__)
         with self._cond:
             self._closed = True
             self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
+            thread.join(timeout=SHUTDOWN_JOIN_SECONDS)
+        with self._cond:
+            leftovers = list(self._queue)
+            self._queue.clear()
+            if thread is not None and thread.is_alive():
+                # stuck in a request: keep a copy (the server upserts, a double send is harmless)
+                leftovers.extend(self._inflight)
+        if leftovers:
+            self._spill(leftovers, "at shutdown")
+        spilled_before = self.stats().spilled
         for exporter in self._exporters:
             try:
                 exporter.shutdown()
             except Exception:
                 _report_quietly("shutdown." + type(exporter).__name__)
+        if spilled_before:
+            places = sorted({str(getattr(getattr(e, "outbox", None), "dir", "")) for e in self._exporters} - {""})
+            _errors.logger.warning(
+                "tracekit: %d span(s) could not be delivered yet and wait in the outbox (%s); "
+                "the next tracekit process or `tracekit sync` sends them",
+                spilled_before,
+                ", ".join(places),
+            )
 
 
 def _merge_exporter_stats(result: FlushResult, exporters: Sequence[Any]) -> FlushResult:
-    """Exporters with retries or an outbox report their own counts (``stats()``)."""
+    """Exporters with retries or an outbox report their own counts (``stats()``); their
+    in-flight spans are already counted as pending by the pipeline."""
     for exporter in exporters:
         stats = getattr(exporter, "stats", None)
         if stats is None:
@@ -232,7 +323,7 @@ def _merge_exporter_stats(result: FlushResult, exporters: Sequence[Any]) -> Flus
             continue
         result = dataclasses.replace(
             result,
-            pending=result.pending + int(extra.get("pending", 0)),
+            delivered=result.delivered + int(extra.get("delivered", 0)),
             spilled=result.spilled + int(extra.get("spilled", 0)),
             failed=result.failed + int(extra.get("failed", 0)),
             dropped=result.dropped + int(extra.get("dropped", 0)),

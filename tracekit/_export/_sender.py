@@ -1,0 +1,408 @@
+"""The reliable OTLP/HTTP span exporter that the MLflow and OTLP exporters share.
+
+``export`` runs on the pipeline's worker thread, never on the app's. A batch is
+encoded once (OTLP protobuf, gzipped) and then:
+
+* delivered -- retried with backoff and jitter (honouring ``Retry-After``) on
+  connection errors, timeouts, 408, 429 and 5xx, within a time budget;
+* spilled to the on-disk outbox when the budget runs out, when the credentials are
+  refused (401/403), when the exporter is shutting down, or while the destination
+  is known to be down (then nothing waits on the network until the next probe);
+* set aside under ``outbox/<key>/rejected`` with the reason when the server refuses
+  the batch itself (another 4xx) -- counted as failed, never retried in a loop.
+
+The outbox is drained back to the destination by the same worker thread after a
+success and on idle ticks, by :meth:`force_flush` (``tracekit.flush()``), by a
+later process, or by ``tracekit sync``. Every span is counted as delivered,
+pending, spilled, failed or dropped (outbox full), and every kind of error is
+logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from tracekit._export._encode import encode_otlp, gzip_body
+from tracekit._export._http import HttpClient, HttpResult, TransportError
+from tracekit._export._outbox import Entry, Outbox, default_max_bytes, default_root
+from tracekit._export._retry import Backoff, Verdict, classify, retry_after_seconds
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+logger = logging.getLogger("tracekit")
+
+__all__ = ["DestinationError", "ReliableExporter"]
+
+#: longest pause between probes of a destination that is down
+PROBE_CAP = 30.0
+#: how long one drain of the outbox may keep the worker from new spans
+DRAIN_SLICE = 2.0
+
+
+class DestinationError(Exception):
+    """The destination cannot take requests yet (raised while preparing a request).
+
+    ``verdict`` says what to do with the batch, as for an HTTP answer.
+    """
+
+    def __init__(self, verdict: Verdict, message: str) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+        self.message = message
+
+
+class ReliableExporter(SpanExporter):
+    """Base class: subclasses say where (``_url``/``_headers``) and what (``_prepare``).
+
+    Construct with ``retry_budget`` (seconds a batch may spend in retries before it
+    is spilled) and ``timeout`` (per request).
+    """
+
+    #: shown in log messages: "MLflow server", "OTLP endpoint"
+    label = "destination"
+    #: the pipeline reads this exporter's counts from ``stats()`` instead of counting results
+    counts_spans = True
+
+    def __init__(
+        self,
+        destination: Mapping[str, Any],
+        client: HttpClient,
+        *,
+        retry_budget: float = 15.0,
+        outbox_root: Path | None = None,
+        outbox_max_bytes: int | None = None,
+        backoff: Backoff | None = None,
+        compress: bool = True,
+    ) -> None:
+        self._client = client
+        self._retry_budget = retry_budget
+        self._backoff = backoff or Backoff()
+        self._compress = compress
+        self.outbox = Outbox(
+            default_root() if outbox_root is None else outbox_root,
+            destination,
+            default_max_bytes() if outbox_max_bytes is None else outbox_max_bytes,
+        )
+        self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()
+        self._abort = threading.Event()
+        self._closed = False
+        # counts of this process's spans
+        self._delivered = self._pending = self._spilled = self._failed = self._dropped = 0
+        self._resent = 0  # spans of earlier processes delivered from the outbox
+        # health
+        self._down_since: float | None = None
+        self._failures_in_row = 0
+        self._next_probe = 0.0
+        self._logged: set[str] = set()
+        self.last_errors: deque[tuple[float, str]] = deque(maxlen=10)
+        self._status_written = 0.0
+
+    # --- what subclasses provide ----------------------------------------------------------
+    def _url(self) -> str:
+        raise NotImplementedError
+
+    def _headers(self) -> dict[str, str]:
+        """Per-request headers; may raise :class:`DestinationError`."""
+        return {}
+
+    def _prepare(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        return spans
+
+    def describe(self) -> str:
+        """Where the spans go, for messages (no secrets)."""
+        return self._url()
+
+    # --- the SpanExporter contract --------------------------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Deliver, spill or set aside ``spans``; never raises.
+
+        ``SUCCESS`` when the batch was delivered or safely spilled to the outbox.
+        """
+        if not spans:
+            return SpanExportResult.SUCCESS
+        try:
+            body = self.encode(spans)
+        except Exception as exc:
+            self._note("encode", f"could not encode {len(spans)} span(s): {exc!r}", level=logging.ERROR)
+            with self._lock:
+                self._failed += len(spans)
+            return SpanExportResult.FAILURE
+        return self._export_body(body, len(spans))
+
+    def encode(self, spans: Sequence[ReadableSpan]) -> bytes:
+        """The batch as a gzipped OTLP body (pure given the spans)."""
+        return gzip_body(encode_otlp(self._prepare(spans)))
+
+    def _export_body(self, body: bytes, count: int) -> SpanExportResult:
+        with self._lock:
+            self._pending += count
+        try:
+            if self._closed or self._abort.is_set():
+                verdict, reason = Verdict.RETRY, "shutting down"
+            elif self._is_down() and time.monotonic() < self._next_probe:
+                verdict, reason = Verdict.RETRY, "destination down"
+            else:
+                # a destination that was down gets one attempt (a probe), not a retry budget
+                budget = 0.0 if self._is_down() else self._retry_budget
+                verdict, reason = self._deliver(body, budget)
+                if verdict is Verdict.RETRY:
+                    self._mark_down()
+        finally:
+            with self._lock:
+                self._pending -= count
+        if verdict is Verdict.DELIVERED:
+            with self._lock:
+                self._delivered += count
+            self._mark_up()
+            self._drain(DRAIN_SLICE)
+            return SpanExportResult.SUCCESS
+        if verdict is Verdict.REJECT:
+            self.outbox.put(body, count, reason=reason, rejected=True)
+            with self._lock:
+                self._failed += count
+            self._note(
+                "reject:" + reason[:40],
+                f"{self.label} {self.describe()} refused {count} span(s): {reason}; the batch is set aside "
+                f"in {self.outbox.dir / 'rejected'} and will not be retried (see `tracekit status`)",
+                level=logging.ERROR,
+            )
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS if self._spill_body(body, count) else SpanExportResult.FAILURE
+
+    def spill(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Write ``spans`` to the outbox without trying the network (queue full, exit)."""
+        if not spans:
+            return True
+        try:
+            body = self.encode(spans)
+        except Exception as exc:
+            self._note("encode", f"could not encode {len(spans)} span(s): {exc!r}", level=logging.ERROR)
+            with self._lock:
+                self._failed += len(spans)
+            return False
+        return self._spill_body(body, len(spans))
+
+    def _spill_body(self, body: bytes, count: int) -> bool:
+        if self.outbox.put(body, count):
+            with self._lock:
+                self._spilled += count
+            return True
+        with self._lock:
+            self._dropped += count
+        self._note(
+            "outbox-full",
+            f"outbox {self.outbox.root} is full or not writable (limit {self.outbox.max_bytes} bytes, "
+            "TRACEKIT_OUTBOX_MAX_BYTES); dropping spans. tracekit.flush() reports the count.",
+            level=logging.ERROR,
+        )
+        return False
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Resend what this destination's outbox holds, within the timeout.
+
+        Skipped while the destination is down and not yet due for a probe, so that
+        ``flush()`` at exit does not wait on a dead server.
+        """
+        if self._closed:
+            return True
+        try:
+            if self._is_down() and time.monotonic() < self._next_probe:
+                return not self.outbox.has_entries()
+            self._drain(max(timeout_millis / 1000.0, 0.0))
+            return not self.outbox.has_entries()
+        except Exception as exc:
+            self._note("flush", f"error while resending the outbox: {exc!r}", level=logging.ERROR)
+            return False
+
+    def tick(self) -> None:
+        """Called by the pipeline's worker when idle: probe / resend when due."""
+        if self._closed or (self._is_down() and time.monotonic() < self._next_probe):
+            return
+        try:
+            self._drain(DRAIN_SLICE)
+        except Exception as exc:
+            self._note("tick", f"error while resending the outbox: {exc!r}", level=logging.ERROR)
+
+    def abort(self) -> None:
+        """Stop waiting in retries now: in-flight batches go to the outbox (exit path)."""
+        self._abort.set()
+
+    def shutdown(self) -> None:
+        """Stop; record this run's counts for ``tracekit status``."""
+        if self._closed:
+            return
+        self._abort.set()
+        self._closed = True
+        try:
+            self.outbox.write_status(last_run={**self.stats(), "resent": self._resent, "ended": time.time()})
+        except Exception:
+            pass
+        self._client.close()
+
+    def stats(self) -> dict[str, int]:
+        """This process's span counts: delivered, pending, spilled (still in the outbox),
+        failed (set aside) and dropped (outbox full)."""
+        with self._lock:
+            return {
+                "delivered": self._delivered,
+                "pending": self._pending,
+                "spilled": self._spilled,
+                "failed": self._failed,
+                "dropped": self._dropped,
+            }
+
+    @property
+    def resent(self) -> int:
+        """Spans written by earlier processes that this one delivered from the outbox."""
+        return self._resent
+
+    # --- sending --------------------------------------------------------------------------
+    def _attempt(self, body: bytes, timeout: float | None = None) -> tuple[Verdict, str, float | None]:
+        """One request: (verdict, reason, Retry-After seconds)."""
+        try:
+            headers = self._headers()
+        except DestinationError as exc:
+            return exc.verdict, exc.message, None
+        headers["Content-Type"] = "application/x-protobuf"
+        if self._compress:
+            headers["Content-Encoding"] = "gzip"
+            payload = body
+        else:
+            import gzip
+
+            payload = gzip.decompress(body)
+        try:
+            result: HttpResult = self._client.request("POST", self._url(), body=payload, headers=headers, timeout=timeout)
+        except TransportError as exc:
+            return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
+        verdict = classify(result.status)
+        return verdict, result.reason(), retry_after_seconds(result.headers)
+
+    def _deliver(self, body: bytes, budget: float) -> tuple[Verdict, str]:
+        """Attempt until delivered, refused, out of budget or aborted."""
+        deadline = time.monotonic() + budget
+        attempt = 0
+        while True:
+            verdict, reason, retry_after = self._attempt(body)
+            if verdict is Verdict.DELIVERED:
+                return verdict, reason
+            self._record_failure(verdict, reason)
+            if verdict is not Verdict.RETRY:
+                return verdict, reason
+            delay = self._backoff.delay(attempt, retry_after)
+            attempt += 1
+            if time.monotonic() + delay > deadline or self._abort.wait(delay):
+                return verdict, reason
+
+    def _drain(self, seconds: float) -> None:
+        """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure)."""
+        if not self.outbox.has_entries():
+            return
+        if not self._drain_lock.acquire(blocking=False):
+            return  # another thread is draining
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and not self._abort.is_set():
+                entry = self.outbox.claim_next()
+                if entry is None:
+                    return
+                if not self._resend(entry, max(deadline - time.monotonic(), 1.0)):
+                    return
+        finally:
+            self._drain_lock.release()
+
+    def _resend(self, entry: Entry, timeout: float) -> bool:
+        try:
+            body = self.outbox.read_body(entry)
+        except (OSError, ValueError):
+            self.outbox.reject(entry, "unreadable outbox file")
+            return True
+        verdict, reason, _ = self._attempt(body, timeout=min(timeout, self._client.timeout))
+        if verdict is Verdict.DELIVERED:
+            self.outbox.done(entry)
+            with self._lock:
+                if entry.mine:
+                    self._spilled = max(self._spilled - entry.spans, 0)
+                    self._delivered += entry.spans
+                else:
+                    self._resent += entry.spans
+            self._mark_up()
+            return True
+        self._record_failure(verdict, reason)
+        if verdict is Verdict.REJECT:
+            self.outbox.reject(entry, reason)
+            with self._lock:
+                if entry.mine:
+                    self._spilled = max(self._spilled - entry.spans, 0)
+                    self._failed += entry.spans
+            return True
+        self.outbox.release(entry)
+        self._mark_down()
+        return False
+
+    # --- health and messages --------------------------------------------------------------
+    def _is_down(self) -> bool:
+        return self._down_since is not None
+
+    def _mark_up(self) -> None:
+        if self._down_since is not None:
+            logger.warning("tracekit: %s %s is reachable again; resending the outbox", self.label, self.describe())
+            self._logged = {k for k in self._logged if not k.startswith(("retry", "auth"))}
+        self._down_since = None
+        self._failures_in_row = 0
+        self._next_probe = 0.0
+
+    def _mark_down(self) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        self._failures_in_row += 1
+        cap = min(PROBE_CAP, max(self._retry_budget, 1.0))
+        pause = min(cap, 0.5 * 2 ** min(self._failures_in_row, 10))
+        self._next_probe = now + random.uniform(pause / 2, pause)
+
+    def _record_failure(self, verdict: Verdict, reason: str) -> None:
+        now = time.time()
+        self.last_errors.append((now, reason))
+        if verdict is Verdict.RETRY:
+            self._note(
+                "retry",
+                f"{self.label} {self.describe()} is not taking spans ({reason}); retrying, then keeping them "
+                f"in the outbox {self.outbox.dir} to resend when it is back",
+            )
+        elif verdict is Verdict.AUTH:
+            self._note(
+                "auth",
+                f"{self.label} {self.describe()} refused the credentials ({reason}); check MLFLOW_TRACKING_USERNAME/"
+                f"PASSWORD or MLFLOW_TRACKING_TOKEN (or the OTLP headers). Spans are kept in {self.outbox.dir}; "
+                "run `tracekit sync` once fixed",
+                level=logging.ERROR,
+            )
+            self._mark_down()
+        # status.json for `tracekit status`: at most every 2 s, and always for a new message
+        last = self.last_errors[-2][1] if len(self.last_errors) > 1 else None
+        if reason != last or now - self._status_written > 2.0:
+            self._status_written = now
+            self.outbox.write_status(
+                destination=self.describe(),
+                last_errors=[{"time": t, "message": m} for t, m in self.last_errors],
+            )
+
+    def _note(self, kind: str, message: str, level: int = logging.WARNING) -> None:
+        """Log ``message`` once per kind of problem (again after the destination recovers)."""
+        if kind in self._logged:
+            logger.debug("tracekit: %s", message)
+            return
+        self._logged.add(kind)
+        logger.log(level, "tracekit: %s", message)

@@ -1,0 +1,136 @@
+"""The MLflow destination: OTLP/HTTP to ``{tracking_uri}/v1/traces``.
+
+Spans are encoded by the OpenTelemetry OTLP encoder, gzipped, and posted with the
+``x-mlflow-experiment-id`` header. The experiment is resolved on the worker thread
+the first time a batch is sent (by id, else by name -- created if missing -- else
+the default ``0``), authentication and TLS follow MLflow's own client variables.
+Reliability (retries, outbox, counts) comes from :class:`ReliableExporter`.
+
+>>> exporter = MlflowExporter("http://127.0.0.1:5000", experiment_name="support-bot")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracekit._export._encode import mlflow_ready
+from tracekit._export._experiments import resolve_experiment
+from tracekit._export._http import HttpClient, mlflow_auth_headers, mlflow_tls
+from tracekit._export._reader import read_trace
+from tracekit._export._retry import Verdict
+from tracekit._export._sender import DestinationError, ReliableExporter
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    from tracekit._config import Settings
+
+__all__ = ["MlflowExporter", "mlflow_client", "read_trace"]
+
+#: how long a failed experiment lookup is remembered before asking the server again
+_RECHECK_SECONDS = 30.0
+
+
+def mlflow_client(timeout: float = 10.0, environ: Mapping[str, str] | None = None) -> HttpClient:
+    """An HTTP client authenticated and configured for TLS like MLflow's own client."""
+    verify, cert = mlflow_tls(environ)
+    return HttpClient(mlflow_auth_headers(environ), verify=verify, cert=cert, timeout=timeout)
+
+
+class MlflowExporter(ReliableExporter):
+    """Span exporter for an MLflow tracking server (>= 3.4, for OTLP span ingestion).
+
+    Follows the ``SpanExporter`` contract: ``export`` never raises and returns
+    ``SUCCESS`` once the batch is delivered or safe in the outbox.
+    """
+
+    label = "MLflow server"
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        experiment_name: str | None = None,
+        experiment_id: str | None = None,
+        *,
+        timeout: float = 10.0,
+        retry_budget: float = 15.0,
+        outbox_root: Path | None = None,
+        outbox_max_bytes: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.tracking_uri = tracking_uri.rstrip("/")
+        self.experiment_name = experiment_name
+        self.experiment_id = experiment_id
+        destination = {
+            "kind": "mlflow",
+            "uri": self.tracking_uri,
+            "experiment_name": experiment_name,
+            "experiment_id": experiment_id,
+        }
+        super().__init__(
+            destination,
+            mlflow_client(timeout, environ),
+            retry_budget=retry_budget,
+            outbox_root=outbox_root,
+            outbox_max_bytes=outbox_max_bytes,
+        )
+        self._resolved: str | None = None
+        self._resolve_error: tuple[float, DestinationError] | None = None
+        self._resolve_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MlflowExporter:
+        """The exporter for ``settings.tracking_uri`` and the configured experiment."""
+        return cls(
+            settings.tracking_uri,
+            settings.experiment_name,
+            settings.experiment_id,
+            timeout=settings.export_timeout,
+            retry_budget=settings.export_retry_budget,
+        )
+
+    @classmethod
+    def from_destination(cls, destination: Mapping[str, Any], **kwargs: Any) -> MlflowExporter:
+        """Rebuild the exporter an outbox directory was written for (``tracekit sync``)."""
+        return cls(
+            str(destination["uri"]),
+            destination.get("experiment_name"),
+            destination.get("experiment_id"),
+            **kwargs,
+        )
+
+    def describe(self) -> str:
+        experiment = self.experiment_id or self.experiment_name
+        return f"{self.tracking_uri} (experiment {experiment!r})" if experiment else self.tracking_uri
+
+    def _url(self) -> str:
+        return f"{self.tracking_uri}/v1/traces"
+
+    def _prepare(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        return mlflow_ready(spans)
+
+    def experiment(self) -> str:
+        """The resolved experiment id (asks the server the first time); raises DestinationError."""
+        if self._resolved is not None:
+            return self._resolved
+        with self._resolve_lock:
+            if self._resolved is not None:
+                return self._resolved
+            cached = self._resolve_error
+            recent = cached is not None and time.monotonic() - cached[0] < _RECHECK_SECONDS
+            if cached is not None and recent and cached[1].verdict is not Verdict.RETRY:
+                raise cached[1]
+            try:
+                self._resolved = resolve_experiment(self._client, self.tracking_uri, self.experiment_name, self.experiment_id)
+            except DestinationError as exc:
+                self._resolve_error = (time.monotonic(), exc)
+                raise
+            self._resolve_error = None
+            return self._resolved
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-mlflow-experiment-id": self.experiment()}
