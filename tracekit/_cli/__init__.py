@@ -27,6 +27,9 @@ __all__ = ["COMMANDS", "CliError", "Context", "Handler", "RegisterFn", "add_comm
 COMMANDS: list[tuple[str, str | RegisterFn]] = [
     ("traces", "tracekit._cli._traces:register"),
     ("demo", "tracekit._cli._demo:register"),
+    ("export", "tracekit._cli._export:register"),
+    ("status", "tracekit._cli._status:register"),
+    ("sync", "tracekit._cli._sync:register"),
 ]
 
 

@@ -11,6 +11,7 @@ import base64
 import configparser
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,11 @@ class HttpClient:
 
 
 def _short(exc: BaseException) -> str:
+    """The useful part of a requests/urllib3 error ("[Errno 111] Connection refused")."""
     text = str(exc)
-    # urllib3 wraps the useful part deep inside: keep the last clause
-    if "Caused by" in text:
-        text = text.split("Caused by", 1)[1].strip(" ()'\"")
+    match = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if match:
+        return match.group(0).strip()
+    if "Read timed out" in text:
+        return "read timed out"
     return text[:300]

@@ -20,6 +20,7 @@ logged once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("tracekit")
 
-__all__ = ["DestinationError", "ReliableExporter"]
+__all__ = ["DestinationError", "ReliableExporter", "SyncReport"]
 
 #: longest pause between probes of a destination that is down
 PROBE_CAP = 30.0
@@ -59,6 +60,16 @@ class DestinationError(Exception):
         super().__init__(message)
         self.verdict = verdict
         self.message = message
+
+
+@dataclasses.dataclass
+class SyncReport:
+    """What :meth:`ReliableExporter.sync` did."""
+
+    sent_files: int = 0
+    sent_spans: int = 0
+    rejected_spans: int = 0
+    error: str | None = None
 
 
 class ReliableExporter(SpanExporter):
@@ -244,10 +255,12 @@ class ReliableExporter(SpanExporter):
             return
         self._abort.set()
         self._closed = True
-        try:
-            self.outbox.write_status(last_run={**self.stats(), "resent": self._resent, "ended": time.time()})
-        except Exception:
-            pass
+        counts = self.stats()
+        if self.outbox.dir.exists() or counts["spilled"] or counts["failed"] or counts["dropped"]:
+            try:
+                self.outbox.write_status(last_run={**counts, "resent": self._resent, "ended": time.time()})
+            except Exception:
+                pass
         self._client.close()
 
     def stats(self) -> dict[str, int]:
@@ -266,6 +279,47 @@ class ReliableExporter(SpanExporter):
     def resent(self) -> int:
         """Spans written by earlier processes that this one delivered from the outbox."""
         return self._resent
+
+    # --- synchronous use: `tracekit export` and `tracekit sync` -----------------------------
+    def send_now(self, spans: Sequence[ReadableSpan]) -> tuple[Verdict, str]:
+        """Deliver ``spans`` on this thread with the usual retries; nothing is spilled."""
+        return self._deliver(self.encode(spans), self._retry_budget)
+
+    def sync(self, timeout: float) -> SyncReport:
+        """Resend everything in this destination's outbox, retrying each batch as usual.
+
+        Stops at the first batch that still cannot be delivered (the destination is
+        down or refuses the credentials) or when ``timeout`` seconds have passed.
+        """
+        report = SyncReport()
+        deadline = time.monotonic() + timeout
+        self.outbox.mark_maybe_nonempty()
+        while time.monotonic() < deadline:
+            entry = self.outbox.claim_next()
+            if entry is None:
+                break
+            try:
+                body = self.outbox.read_body(entry)
+            except (OSError, ValueError):
+                self.outbox.reject(entry, "unreadable outbox file")
+                report.rejected_spans += entry.spans
+                continue
+            verdict, reason = self._deliver(body, min(self._retry_budget, max(deadline - time.monotonic(), 0.0)))
+            if verdict is Verdict.DELIVERED:
+                self.outbox.done(entry)
+                report.sent_files += 1
+                report.sent_spans += entry.spans
+            elif verdict is Verdict.REJECT:
+                self.outbox.reject(entry, reason)
+                report.rejected_spans += entry.spans
+                report.error = reason
+            else:
+                self.outbox.release(entry)
+                report.error = reason
+                break
+        else:
+            report.error = report.error or f"stopped after {timeout:g} s"
+        return report
 
     # --- sending --------------------------------------------------------------------------
     def _attempt(self, body: bytes, timeout: float | None = None) -> tuple[Verdict, str, float | None]:
