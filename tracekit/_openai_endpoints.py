@@ -124,10 +124,19 @@ class OpenAIEndpoint(Endpoint):
         data = self.accumulate(call, stream)
         if data is not None:
             self.record(call, data)
+            if complete and not self.finished(data):
+                # the SDK iterated to the end, but the server stopped early (no finish
+                # reason / no terminal event, e.g. a proxy cut the stream before [DONE])
+                call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
 
     def accumulate(self, call: Call, stream: Any) -> Any:
         """The stream's output in the non-streamed response's JSON shape."""
         return None
+
+    def finished(self, data: Any) -> bool:
+        """Whether an accumulated stream output says the server finished it."""
+        choices = data.get("choices") if isinstance(data, dict) else None
+        return any(isinstance(c, dict) and c.get("finish_reason") for c in choices or [])
 
     def record(self, call: Call, data: Any) -> None:
         """Record a response given as the SDK's JSON dict."""
@@ -154,6 +163,9 @@ class ResponsesEndpoint(OpenAIEndpoint):
 
     def accumulate(self, call: Call, stream: Any) -> Any:
         return mapping.accumulate_responses(call.chunks)
+
+    def finished(self, data: Any) -> bool:
+        return isinstance(data, dict) and data.get("status") in ("completed", "incomplete", "failed", "cancelled")
 
     def record(self, call: Call, data: Any) -> None:
         mapping.record_responses_response(call.span, data)
