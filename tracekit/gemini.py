@@ -230,18 +230,19 @@ def autolog(disable: bool = False) -> None:
     """Trace google-genai calls (``disable=True`` removes every patch again).
 
     Idempotent; works before or after ``from google import genai`` and for clients
-    created before the call. Raises ``ImportError`` when google-genai is missing.
+    created before the call. Raises ``ImportError`` naming the extra to install when
+    google-genai is missing (``disable=True`` never does).
 
     >>> import tracekit
     >>> tracekit.gemini.autolog()
     >>> client.models.generate_content(model="gemini-2.5-flash", contents="Hi")
     >>> tracekit.gemini.autolog(disable=True)
     """
+    if disable:
+        remove(_all_rows())  # needs no SDK: only what was applied is restored
+        return
     try:
         import google.genai.models  # noqa: F401
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
-    if disable:
-        remove(_all_rows())
-        return
     apply(_patch_table())
