@@ -176,6 +176,11 @@ def finish_reasons(data: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
+def finished(data: Mapping[str, Any]) -> bool:
+    """True when the response says it is over: a candidate's finish reason or a prompt block."""
+    return bool(finish_reasons(data))
+
+
 def block_reason(data: Mapping[str, Any]) -> str | None:
     feedback = data.get("prompt_feedback")
     reason = feedback.get("block_reason") if isinstance(feedback, Mapping) else None

@@ -129,10 +129,15 @@ class _GenerateContentStream(_GenerateContent):
         return proxy_stream(call, result)
 
     def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
-        if not call.chunks:
-            return
         merged = response.merge_chunks([response.response_json(chunk) for chunk in call.chunks])
-        response.record_response(call.span, merged, call.state.get("model"))
+        if complete and not response.finished(merged):
+            # the SDK iterated to the end, but no chunk said the answer was over (no
+            # finish reason, no block): the server or a proxy cut the stream short, and
+            # google-genai 3.4.0 ends iteration without an error when it has no
+            # continuation token to resume from
+            call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
+        if call.chunks:
+            response.record_response(call.span, merged, call.state.get("model"))
 
 
 class _EmbedContent(Endpoint):

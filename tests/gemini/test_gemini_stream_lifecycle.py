@@ -118,13 +118,26 @@ def test_sync_garbage_collected(client: Any, captured: SpanCapture) -> None:
 
 def test_sync_cut_off_stream(client: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
     # the server ends the stream without a finish reason: the SDK ends iteration
-    # normally (nothing to resume from), so the span is complete but has no finish reason
+    # normally (nothing to resume from); the span keeps the partial answer and is
+    # marked incomplete
     server.set_scenario("cutoff")
     with tracekit.start_span("app"):
         chunks = list(client.models.generate_content_stream(model=MODEL, contents=PROMPT))
     span, _ = _llm_span(captured)
-    _assert_outcome(span, end_reason="exhausted", chunks=len(chunks))
+    assert span.attributes["tracekit.stream.end_reason"] == "exhausted"
+    assert span.attributes["tracekit.stream.incomplete"] is True
+    assert span.attributes["tracekit.stream.chunks"] == len(chunks) == 10
     assert "gen_ai.response.finish_reasons" not in span.attributes
+    assert _text(span) == "".join(c.text for c in chunks)
+
+
+async def test_async_cut_off_stream(aclient: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
+    server.set_scenario("cutoff")
+    async with tracekit.start_span("app"):
+        chunks = [c async for c in await aclient.models.generate_content_stream(model=MODEL, contents=PROMPT)]
+    span, _ = _llm_span(captured)
+    assert span.status == "OK"
+    assert span.attributes["tracekit.stream.incomplete"] is True
     assert _text(span) == "".join(c.text for c in chunks)
 
 
