@@ -43,7 +43,7 @@ class Settings:
     export_batch_size: int = 512
     export_interval: float = 0.5
     exit_timeout: float = 5.0
-    export_timeout: float = 10.0  # seconds per HTTP request to a server
+    export_timeout: float = 30.0  # seconds per HTTP request (a cold MLflow server may take ~15 s)
     export_retry_budget: float = 15.0  # seconds a batch may spend in retries before it goes to the outbox
     service_name: str = "tracekit"
     mask: Mask | None = None

@@ -222,15 +222,16 @@ class ReliableExporter(SpanExporter):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Resend what this destination's outbox holds, within the timeout.
 
-        Skipped while the destination is down and not yet due for a probe, so that
-        ``flush()`` at exit does not wait on a dead server.
+        Runs on the caller's thread (``tracekit.flush()`` is an explicit wait); each
+        request is bounded by what is left of the timeout, so a dead server costs
+        at most that.
         """
         if self._closed:
             return True
         try:
-            if self._is_down() and time.monotonic() < self._next_probe:
-                return not self.outbox.has_entries()
-            self._drain(max(timeout_millis / 1000.0, 0.0))
+            seconds = max(timeout_millis / 1000.0, 0.0)
+            if seconds >= 0.1:
+                self._drain(seconds)
             return not self.outbox.has_entries()
         except Exception as exc:
             self._note("flush", f"error while resending the outbox: {exc!r}", level=logging.ERROR)
@@ -371,7 +372,7 @@ class ReliableExporter(SpanExporter):
                 entry = self.outbox.claim_next()
                 if entry is None:
                     return
-                if not self._resend(entry, max(deadline - time.monotonic(), 1.0)):
+                if not self._resend(entry, max(deadline - time.monotonic(), 0.1)):
                     return
         finally:
             self._drain_lock.release()

@@ -56,7 +56,7 @@ class MlflowExporter(ReliableExporter):
         experiment_name: str | None = None,
         experiment_id: str | None = None,
         *,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         retry_budget: float = 15.0,
         outbox_root: Path | None = None,
         outbox_max_bytes: int | None = None,
