@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from gemini_spans import MODEL, PROMPT, USER, attributes, dump, generate_attributes, make_client, only_span
+from google import genai
 from google.genai import types
 
 from tracekit.testing import SpanCapture
@@ -61,3 +62,18 @@ def test_per_request_base_url(client: Any, server: FakeLLMServer, captured: Span
     span = only_span(captured)
     assert span.attributes["tracekit.gateway.path"] == "/gateway/eu"
     assert attributes(span)["mlflow.spanInputs"] == {"model": MODEL, "contents": USER}  # http_options never recorded
+
+
+def test_vertex_ai_client(server: FakeLLMServer, captured: SpanCapture) -> None:
+    # Vertex AI express mode (API key) through a gateway: Vertex's provider names
+    client = genai.Client(
+        vertexai=True, api_key="vertex-test", http_options=types.HttpOptions(base_url=server.url_for("/vertex"))
+    )
+    reply = client.models.generate_content(model=MODEL, contents=PROMPT)
+
+    assert server.last_request is not None
+    assert server.last_request.path == f"/vertex/v1beta1/publishers/google/models/{MODEL}:generateContent"
+    expected = generate_attributes(server, inputs={"model": MODEL, "contents": USER}, response=dump(reply), base_path="/vertex")
+    expected.update({"gen_ai.provider.name": "gcp.vertex_ai", "gen_ai.system": "vertex_ai", "mlflow.llm.provider": "vertex_ai"})
+    assert attributes(only_span(captured)) == expected
+    client.close()
