@@ -9,6 +9,7 @@ compared field by field.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -125,6 +126,20 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             if not content:
                 del candidate["content"]
     return merged
+
+
+def add_parsed(merged: dict[str, Any]) -> None:
+    """Give a merged structured-output stream the ``parsed`` value the SDK gives a
+    non-streamed response (each streamed chunk only holds a piece of the JSON text)."""
+    if "parsed" in merged:
+        return
+    candidates = merged.get("candidates") or [{}]
+    parts = (candidates[0].get("content") or {}).get("parts") or []
+    text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, Mapping) and not p.get("thought"))
+    try:
+        merged["parsed"] = json.loads(text)
+    except ValueError:
+        pass  # not JSON after all: the SDK leaves parsed unset too
 
 
 # --- recording --------------------------------------------------------------------------

@@ -110,6 +110,8 @@ class _GenerateContent(Endpoint):
         record_models(span, _model_name(kwargs.get("model")))
         record_server(span, request.base_url(instance, kwargs.get("config")))
         call.state["model"] = _model_name(kwargs.get("model"))
+        if isinstance(config, dict) and (config.get("response_schema") or config.get("response_json_schema")):
+            call.state["structured"] = True
 
     def on_response(self, call: Call, result: Any) -> None:
         response.record_response(call.span, response.response_json(result), call.state.get("model"))
@@ -137,6 +139,8 @@ class _GenerateContentStream(_GenerateContent):
             # continuation token to resume from
             call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
         if call.chunks:
+            if complete and call.state.get("structured"):
+                response.add_parsed(merged)
             response.record_response(call.span, merged, call.state.get("model"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 import pytest
 from gemini_spans import MODEL, PROMPT, WEATHER, attributes, function_calls, text_of
 from google.genai import types
@@ -74,3 +75,21 @@ async def test_async_parity(aclient: Any, server: FakeLLMServer, captured: SpanC
 
     plain, streamed = captured.spans
     assert _response_view(streamed) == _response_view(plain)
+
+
+class City(pydantic.BaseModel):
+    name: str
+    population: int
+
+
+def test_structured_output_parity(client: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
+    config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=City)
+    reply = client.models.generate_content(model=MODEL, contents=PROMPT, config=config)
+    list(client.models.generate_content_stream(model=MODEL, contents=PROMPT, config=config))
+
+    plain, streamed = captured.spans
+    assert _response_view(streamed) == _response_view(plain)
+    assert _response_view(plain)["mlflow.spanOutputs"]["parsed"] == reply.parsed.model_dump()
+    recorded = attributes(plain)
+    assert recorded["mlflow.spanInputs"]["config"]["response_schema"] == City.model_json_schema()
+    assert recorded["gen_ai.output.type"] == "json"
