@@ -28,5 +28,10 @@ def test_demo_prints_the_trace_tree(tmp_path: Path) -> None:
         [sys.executable, "-m", "tracekit", "demo", "--no-color"], env=env, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "travel_agent" in proc.stdout
     assert (tmp_path / "traces.db").exists()
+    lines = proc.stdout.splitlines()
+    for expected in ("travel_agent", "chat gpt-4o-mini", "get_weather", "chat claude-haiku-4-5", "generate_content gemini-2.5-flash"):
+        assert any(expected in line for line in lines), (expected, proc.stdout)
+    # one trace: every span is in the tree under the agent, streamed calls show their time to first token
+    assert sum("ttft" in line for line in lines) == 3
+    assert "ERROR" not in proc.stdout

@@ -15,7 +15,7 @@ from typing import Any
 
 import tracekit
 
-WEATHER_TOOL = {
+WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -38,26 +38,26 @@ def get_weather(city: str) -> dict[str, Any]:
 def _openai_round_trip(base_url: str, question: str) -> str:
     from openai import OpenAI
 
-    client = OpenAI(base_url=base_url, api_key="demo-key", max_retries=0)
+    client: Any = OpenAI(base_url=base_url, api_key="demo-key", max_retries=0)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "You are a helpful travel assistant."},
         {"role": "user", "content": question},
     ]
     first = client.chat.completions.create(
         model="gpt-4o-mini",
-        messages=messages,  # type: ignore[arg-type]
-        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+        messages=messages,
+        tools=[WEATHER_TOOL],
         extra_headers={"x-fake-scenario": "tool_call"},
     )
     message = first.choices[0].message
     messages.append(message.model_dump(exclude_none=True))
     for call in message.tool_calls or []:
-        args = json.loads(call.function.arguments or "{}")  # type: ignore[union-attr]
+        args = json.loads(call.function.arguments or "{}")
         result = get_weather(args.get("city", "Paris"))
         messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
     stream = client.chat.completions.create(
         model="gpt-4o-mini",
-        messages=messages,  # type: ignore[arg-type]
+        messages=messages,
         stream=True,
         stream_options={"include_usage": True},
     )
@@ -67,18 +67,18 @@ def _openai_round_trip(base_url: str, question: str) -> str:
 def _anthropic_tool_use(base_url: str, question: str) -> str:
     from anthropic import Anthropic
 
-    client = Anthropic(base_url=base_url, api_key="demo-key", max_retries=0)
+    client: Any = Anthropic(base_url=base_url, api_key="demo-key", max_retries=0)
     tool = {
         "name": "get_weather",
         "description": "Current weather for a city",
-        "input_schema": WEATHER_TOOL["function"]["parameters"],  # type: ignore[index]
+        "input_schema": WEATHER_TOOL["function"]["parameters"],
     }
     with client.messages.stream(
-        model="claude-sonnet-4-5",
+        model="claude-haiku-4-5",
         max_tokens=256,
         system="You are a helpful travel assistant.",
         messages=[{"role": "user", "content": question}],
-        tools=[tool],  # type: ignore[list-item]
+        tools=[tool],
         extra_headers={"x-fake-scenario": "tool_call"},
     ) as stream:
         message = stream.get_final_message()
@@ -89,7 +89,7 @@ def _gemini_stream(base_url: str, question: str) -> str:
     from google import genai
     from google.genai import types
 
-    client = genai.Client(api_key="demo-key", http_options=types.HttpOptions(base_url=base_url))
+    client: Any = genai.Client(api_key="demo-key", http_options=types.HttpOptions(base_url=base_url))
     chunks = client.models.generate_content_stream(
         model="gemini-2.5-flash",
         contents=question,
