@@ -6,7 +6,6 @@ Every test drives the real openai SDK over real HTTP against the fake server, wi
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -33,7 +32,6 @@ def server(_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
 def _autolog() -> Iterator[None]:
     tracekit.openai.autolog()
     yield
-    gc.collect()  # abandoned streams of this test end their spans now, not in the next test
     tracekit.openai.autolog(disable=True)
 
 

@@ -78,12 +78,6 @@ def test_disabled_setting_traces_nothing(client: OpenAI, captured: SpanCapture) 
     assert captured.spans == []
 
 
-def test_top_level_autolog_includes_openai() -> None:
-    tracekit.openai.autolog(disable=True)
-    assert "openai" in tracekit.autolog()
-    assert all(_llm.is_applied(row) for row in tracekit.openai.PATCHES)
-
-
 def test_import_tracekit_does_not_import_openai() -> None:
     code = "import sys, tracekit, tracekit.openai; assert 'openai' not in sys.modules, 'openai imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
