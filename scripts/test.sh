@@ -24,9 +24,20 @@ fi
 export TK_MLFLOW_BIN="$PWD/.venv-mlflow/bin/mlflow"
 export MLFLOW_DISABLE_TELEMETRY=true
 
+# the oldest SDK releases pyproject.toml declares, for tests/compat (the range's low end)
+OLDEST="openai==1.66.0 anthropic==0.49.0 google-genai==1.10.0"
+if ! .venv-oldest/bin/python -c "import tracekit, openai, anthropic, google.genai, pytest_asyncio" 2>/dev/null; then
+  "$PY" -m venv .venv-oldest
+  .venv-oldest/bin/python -m pip install -q --upgrade pip
+  .venv-oldest/bin/python -m pip install -q $OLDEST pytest pytest-asyncio pytest-timeout
+  .venv-oldest/bin/python -m pip install -q -e .
+fi
+
 echo "== ruff"
 .venv/bin/ruff check tracekit tests examples bench scripts
 echo "== mypy --strict tracekit"
 .venv/bin/mypy
-echo "== pytest"
+echo "== pytest (newest SDKs)"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+echo "== pytest tests/compat (oldest supported SDKs: $OLDEST)"
+.venv-oldest/bin/python -m pytest -q -p no:cacheprovider tests/compat
