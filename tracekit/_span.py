@@ -78,11 +78,15 @@ class Span:
     ...     span.set_outputs(["doc-1", "doc-2"])
     """
 
-    __slots__ = ("__weakref__", "_ended", "_otel", "_root", "name", "span_type")
+    __slots__ = ("__weakref__", "_attrs", "_ended", "_otel", "_root", "name", "span_type")
 
     def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None) -> None:
         self._otel = otel
         self._ended = False
+        # Attributes set while the span is open wait here and reach the SDK span in one
+        # step at end(): the SDK's set_attribute takes a lock and re-validates each value
+        # (~2 µs per key with opentelemetry-sdk 1.45, and an LLM span sets ~25 keys).
+        self._attrs: dict[str, Any] = {}
         self._root = root if root is not None else self
         self.name = name
         self.span_type = span_type
@@ -110,6 +114,8 @@ class Span:
     @property
     def otel_span(self) -> OTelSpan | None:
         """The underlying OpenTelemetry SDK span (for advanced use)."""
+        if self._otel is not None and self._attrs and not self._ended:
+            self._flush_attributes(self._otel)  # the caller may read them now
         return self._otel
 
     # --- data --------------------------------------------------------------------
@@ -132,26 +138,32 @@ class Span:
             if settings.mask is not None:
                 value = settings.mask(key, value)
             text, truncated = _serialize.dumps(value, settings.max_attribute_length)
-            otel.set_attribute(key, text)
+            self._attrs[key] = text
             if truncated:
-                _mark_truncated(otel, key)
+                _mark_truncated(self._attrs, key)
         except Exception:
             _errors.report("span.set_json")
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Set one attribute. Non-primitive values are stored as JSON text; None is skipped."""
-        otel = self._otel
-        if otel is None or self._ended or value is None:
+        if self._otel is None or self._ended or value is None:
             return
         try:
-            otel.set_attribute(key, _attribute_value(value))
+            self._attrs[key] = _attribute_value(value)
         except Exception:
             _errors.report("span.set_attribute")
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         """Set several attributes at once (see :meth:`set_attribute`)."""
+        if self._otel is None or self._ended:
+            return
+        pending = self._attrs
         for key, value in attributes.items():
-            self.set_attribute(key, value)
+            if value is not None:
+                try:
+                    pending[key] = _attribute_value(value)
+                except Exception:
+                    _errors.report("span.set_attribute")
 
     def add_event(self, name: str, attributes: Mapping[str, Any] | None = None, timestamp_ns: int | None = None) -> None:
         """Add a timestamped event to the span."""
@@ -204,14 +216,40 @@ class Span:
         if otel is None:
             return
         try:
+            if self._attrs:
+                self._flush_attributes(otel)
             if otel.status.is_unset:
                 # MLflow reads an unset status as "unknown"; a span that ended without error is OK
-                from opentelemetry.trace import Status, StatusCode
-
-                otel.set_status(Status(StatusCode.OK))
+                otel.set_status(_status_ok())
             otel.end(end_time_ns)
         except Exception:
             _errors.report("span.end")
+
+    def _flush_attributes(self, otel: OTelSpan) -> None:
+        """Hand the pending attributes to the SDK span in one step.
+
+        Their values are clean already (:func:`_attribute_value`: str, bool, int, float
+        or a homogeneous list), so when the span's attribute map has no limit that could
+        apply, they go straight into it (opentelemetry-sdk 1.45 ``BoundedAttributes``);
+        otherwise, or should the SDK change shape, through the public ``set_attributes``.
+        """
+        pending, self._attrs = self._attrs, {}
+        try:
+            bounded: Any = otel._attributes
+            store = bounded._dict
+            if (
+                type(store) is dict
+                and not bounded._immutable
+                and bounded.max_value_len is None
+                and (bounded.maxlen is None or len(store) + len(pending) <= bounded.maxlen)
+                and otel._end_time is None
+            ):
+                for key, value in pending.items():
+                    store[key] = tuple(value) if type(value) is list else value
+                return
+        except AttributeError:
+            pass
+        otel.set_attributes(pending)
 
     def __repr__(self) -> str:
         return f"<tracekit.Span {self.name!r} type={self.span_type} trace={self.trace_id} span={self.span_id}>"
@@ -238,12 +276,23 @@ def _attribute_value(value: Any) -> Any:
     return _serialize.dumps(value, _config.get().max_attribute_length)[0]
 
 
-def _mark_truncated(otel: OTelSpan, key: str) -> None:
-    attributes = otel.attributes or {}
-    existing = attributes.get(attr.TRUNCATED)
+def _mark_truncated(pending: dict[str, Any], key: str) -> None:
+    existing = pending.get(attr.TRUNCATED)
     keys = list(existing) if isinstance(existing, (list, tuple)) else []
     if key not in keys:
-        otel.set_attribute(attr.TRUNCATED, [*keys, key])
+        pending[attr.TRUNCATED] = [*keys, key]
+
+
+_STATUS_OK: Any = None
+
+
+def _status_ok() -> Any:
+    global _STATUS_OK
+    if _STATUS_OK is None:
+        from opentelemetry.trace import Status, StatusCode
+
+        _STATUS_OK = Status(StatusCode.OK)
+    return _STATUS_OK
 
 
 # --- starting spans -----------------------------------------------------------------
