@@ -62,7 +62,7 @@ def server_proof(uri: str, experiment: str) -> dict[str, Any]:
         if token:
             body["page_token"] = token
         page = call("/api/3.0/mlflow/traces/search", body)
-        infos = page.get("trace_infos", [])
+        infos = page.get("traces") or page.get("trace_infos") or []
         if newest is None and infos:
             newest = infos[0]["trace_id"]
         traces += len(infos)
