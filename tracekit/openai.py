@@ -84,8 +84,6 @@ def autolog(disable: bool = False) -> None:
     try:
         import openai  # noqa: F401
     except ImportError:
-        raise ImportError(
-            "tracekit.openai.autolog() needs the openai package: pip install 'tracekit[openai]'"
-        ) from None
+        raise ImportError("tracekit.openai.autolog() needs the openai package: pip install 'tracekit[openai]'") from None
     applied = _llm.apply(PATCHES)
     logger.debug("tracekit: openai autolog on (%d methods patched)", len(applied))

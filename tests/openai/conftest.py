@@ -45,5 +45,3 @@ def client(server: FakeLLMServer) -> Iterator[OpenAI]:
 async def aclient(server: FakeLLMServer) -> AsyncIterator[AsyncOpenAI]:
     async with AsyncOpenAI(base_url=server.openai_base_url, api_key="sk-secret-test-key", max_retries=0) as c:
         yield c
-
-

@@ -58,8 +58,14 @@ def attrs(span: SpanData) -> dict[str, Any]:
     return out
 
 
-def base_attrs(server: FakeLLMServer, *, model: str = MODEL, operation: str = "chat",
-               span_type: str = "CHAT_MODEL", message_format: bool = True) -> dict[str, Any]:
+def base_attrs(
+    server: FakeLLMServer,
+    *,
+    model: str = MODEL,
+    operation: str = "chat",
+    span_type: str = "CHAT_MODEL",
+    message_format: bool = True,
+) -> dict[str, Any]:
     """Attributes every OpenAI span of a call to ``model`` on the fake server carries."""
     values: dict[str, Any] = {
         attr.SPAN_TYPE: span_type,

@@ -23,14 +23,18 @@ def test_agent_round_trip(client: OpenAI, captured: SpanCapture) -> None:
     @tracekit.trace
     def agent(question: str) -> str:
         messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
-        first = client.chat.completions.create(model=MODEL, messages=messages, tools=TOOLS,
-                                               extra_headers={"x-fake-scenario": "tool_call"})
+        first = client.chat.completions.create(
+            model=MODEL, messages=messages, tools=TOOLS, extra_headers={"x-fake-scenario": "tool_call"}
+        )
         call = first.choices[0].message.tool_calls[0]
         result = get_weather(**json.loads(call.function.arguments))
-        messages += [first.choices[0].message.model_dump(exclude_none=True),
-                     {"role": "tool", "tool_call_id": call.id, "content": result}]
-        stream = client.chat.completions.create(model=MODEL, messages=messages, stream=True,
-                                                stream_options={"include_usage": True})
+        messages += [
+            first.choices[0].message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": result},
+        ]
+        stream = client.chat.completions.create(
+            model=MODEL, messages=messages, stream=True, stream_options={"include_usage": True}
+        )
         return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
 
     assert agent("Weather in Paris?") == TEXT
@@ -41,9 +45,11 @@ def test_agent_round_trip(client: OpenAI, captured: SpanCapture) -> None:
     first, tool, second, root = captured.spans
     assert (root.span_type, root.parent_id, root.inputs, root.outputs) == ("CHAIN", None, {"question": "Weather in Paris?"}, TEXT)
     assert [(s.span_type, s.parent_id, s.status) for s in (first, tool, second)] == [
-        ("CHAT_MODEL", root.span_id, "OK"), ("TOOL", root.span_id, "OK"), ("CHAT_MODEL", root.span_id, "OK")]
-    assert first.inputs == {"model": MODEL, "messages": [{"role": "user", "content": "Weather in Paris?"}],
-                            "tools": TOOLS}
+        ("CHAT_MODEL", root.span_id, "OK"),
+        ("TOOL", root.span_id, "OK"),
+        ("CHAT_MODEL", root.span_id, "OK"),
+    ]
+    assert first.inputs == {"model": MODEL, "messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": TOOLS}
     tool_call = first.outputs["choices"][0]["message"]["tool_calls"][0]
     assert tool.inputs == json.loads(tool_call["function"]["arguments"])
     assert tool.outputs == f"Sunny in {tool.inputs['location']}"
@@ -54,7 +60,8 @@ def test_agent_round_trip(client: OpenAI, captured: SpanCapture) -> None:
     assert json.loads(second.attributes[attr.TOKEN_USAGE]) == {
         "input_tokens": second.outputs["usage"]["prompt_tokens"],
         "output_tokens": second.outputs["usage"]["completion_tokens"],
-        "total_tokens": second.outputs["usage"]["total_tokens"]}
+        "total_tokens": second.outputs["usage"]["total_tokens"],
+    }
     assert attr.TOKEN_USAGE not in root.attributes
     assert len(trace.spans) == 4 and spans["agent"].span_id == root.span_id
 
@@ -65,8 +72,9 @@ async def test_fifty_concurrent_calls_fifty_traces(aclient: AsyncOpenAI, capture
         if i % 2:
             result = await aclient.chat.completions.create(model=f"model-{i}", messages=[{"role": "user", "content": f"q{i}"}])
             return str(result.choices[0].message.content)
-        stream = await aclient.chat.completions.create(model=f"model-{i}", messages=[{"role": "user", "content": f"q{i}"}],
-                                                       stream=True)
+        stream = await aclient.chat.completions.create(
+            model=f"model-{i}", messages=[{"role": "user", "content": f"q{i}"}], stream=True
+        )
         return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
 
     answers = await asyncio.gather(*(ask(i) for i in range(50)))

@@ -32,24 +32,48 @@ def chat_attrs(server: FakeLLMServer, result: Any, **extra: Any) -> dict[str, An
 
 def test_create_text(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
     result = client.chat.completions.create(
-        model=MODEL, messages=MESSAGES, temperature=0.2, top_p=0.9, max_tokens=50, stop="END", seed=7,
-        frequency_penalty=0.1, presence_penalty=0.2, n=1, user=openai.omit, timeout=30,
+        model=MODEL,
+        messages=MESSAGES,
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=50,
+        stop="END",
+        seed=7,
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
+        n=1,
+        user=openai.omit,
+        timeout=30,
     )
 
     assert result.choices[0].message.content == TEXT
     span = only_span(captured)
     assert (span.name, span.span_type, span.status, span.parent_id) == ("chat gpt-4o-mini", "CHAT_MODEL", "OK", None)
     assert span.inputs == {
-        "model": MODEL, "messages": MESSAGES, "temperature": 0.2, "top_p": 0.9, "max_tokens": 50, "stop": "END",
-        "seed": 7, "frequency_penalty": 0.1, "presence_penalty": 0.2, "n": 1,
+        "model": MODEL,
+        "messages": MESSAGES,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "max_tokens": 50,
+        "stop": "END",
+        "seed": 7,
+        "frequency_penalty": 0.1,
+        "presence_penalty": 0.2,
+        "n": 1,
     }
     assert span.outputs == result.to_dict(mode="json")
     assert attrs(span) == chat_attrs(
-        server, result,
+        server,
+        result,
         **{
-            attr.GEN_AI_REQUEST_TEMPERATURE: 0.2, attr.GEN_AI_REQUEST_TOP_P: 0.9, attr.GEN_AI_REQUEST_MAX_TOKENS: 50,
-            attr.GEN_AI_REQUEST_STOP: ["END"], attr.GEN_AI_REQUEST_SEED: 7, attr.GEN_AI_REQUEST_FREQUENCY_PENALTY: 0.1,
-            attr.GEN_AI_REQUEST_PRESENCE_PENALTY: 0.2, attr.GEN_AI_REQUEST_CHOICE_COUNT: 1,
+            attr.GEN_AI_REQUEST_TEMPERATURE: 0.2,
+            attr.GEN_AI_REQUEST_TOP_P: 0.9,
+            attr.GEN_AI_REQUEST_MAX_TOKENS: 50,
+            attr.GEN_AI_REQUEST_STOP: ["END"],
+            attr.GEN_AI_REQUEST_SEED: 7,
+            attr.GEN_AI_REQUEST_FREQUENCY_PENALTY: 0.1,
+            attr.GEN_AI_REQUEST_PRESENCE_PENALTY: 0.2,
+            attr.GEN_AI_REQUEST_CHOICE_COUNT: 1,
         },
     )
     assert span.events == []
@@ -57,8 +81,9 @@ def test_create_text(client: OpenAI, server: FakeLLMServer, captured: SpanCaptur
 
 
 def test_create_tool_call(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    result = client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, tool_choice="auto",
-                                            **scenario("tool_call"))
+    result = client.chat.completions.create(
+        model=MODEL, messages=MESSAGES, tools=TOOLS, tool_choice="auto", **scenario("tool_call")
+    )
 
     call = result.choices[0].message.tool_calls[0]
     assert call.function.name == "get_weather"
@@ -71,8 +96,7 @@ def test_create_tool_call(client: OpenAI, server: FakeLLMServer, captured: SpanC
 
 
 async def test_async_create(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    result = await aclient.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS,
-                                                   **scenario("tool_calls_2"))
+    result = await aclient.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, **scenario("tool_calls_2"))
 
     assert len(result.choices[0].message.tool_calls) == 2
     span = only_span(captured)
@@ -88,8 +112,14 @@ class Weather(BaseModel):
 
 
 def _parsed_format() -> dict[str, Any]:
-    return {"type": "json_schema", "json_schema": {"name": "Weather", "strict": True,
-                                                   "schema": Weather.model_json_schema() | {"additionalProperties": False}}}
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "Weather",
+            "strict": True,
+            "schema": Weather.model_json_schema() | {"additionalProperties": False},
+        },
+    }
 
 
 def test_parse_records_schema_and_parsed_output(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
@@ -101,8 +131,10 @@ def test_parse_records_schema_and_parsed_output(client: OpenAI, server: FakeLLMS
     assert span.inputs["messages"] == MESSAGES
     assert span.inputs["response_format"]["type"] == "json_schema"
     assert span.inputs["response_format"]["json_schema"]["name"] == "Weather"
-    assert span.inputs["response_format"]["json_schema"]["schema"]["properties"] == server.last_request.json[
-        "response_format"]["json_schema"]["schema"]["properties"]
+    assert (
+        span.inputs["response_format"]["json_schema"]["schema"]["properties"]
+        == server.last_request.json["response_format"]["json_schema"]["schema"]["properties"]
+    )
     assert span.outputs == result.to_dict(mode="json", warnings=False)
     assert span.outputs["choices"][0]["message"]["parsed"] == parsed.model_dump()
     assert attrs(span) == chat_attrs(server, result, **{attr.GEN_AI_OUTPUT_TYPE: "json"})
@@ -129,8 +161,7 @@ def test_with_raw_response(client: OpenAI, server: FakeLLMServer, captured: Span
     assert attrs(span) == chat_attrs(server, result)
 
 
-async def test_async_with_streaming_response(aclient: AsyncOpenAI, server: FakeLLMServer,
-                                             captured: SpanCapture) -> None:
+async def test_async_with_streaming_response(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
     async with aclient.chat.completions.with_streaming_response.create(model=MODEL, messages=MESSAGES) as raw:
         assert isinstance(raw, openai._response.AsyncAPIResponse)
         assert captured.spans == []  # body not read yet
@@ -158,7 +189,10 @@ def test_usage_with_cached_and_reasoning_tokens(client: OpenAI, server: FakeLLMS
     assert usage.prompt_tokens_details.cached_tokens == 100
     span = only_span(captured)
     assert attrs(span) == chat_attrs(server, result) | usage_attrs(
-        usage.prompt_tokens, usage.completion_tokens, cache_read_input_tokens=100, cache_creation_input_tokens=50,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        cache_read_input_tokens=100,
+        cache_creation_input_tokens=50,
         reasoning_tokens=10,
     )
 
@@ -182,12 +216,17 @@ def test_refusal(client: OpenAI, captured: SpanCapture) -> None:
 
 @pytest.mark.parametrize(
     ("name", "status", "error"),
-    [("error_400", 400, openai.BadRequestError), ("error_401", 401, openai.AuthenticationError),
-     ("error_404", 404, openai.NotFoundError), ("error_429", 429, openai.RateLimitError),
-     ("error_500", 500, openai.InternalServerError)],
+    [
+        ("error_400", 400, openai.BadRequestError),
+        ("error_401", 401, openai.AuthenticationError),
+        ("error_404", 404, openai.NotFoundError),
+        ("error_429", 429, openai.RateLimitError),
+        ("error_500", 500, openai.InternalServerError),
+    ],
 )
-def test_http_errors(client: OpenAI, server: FakeLLMServer, captured: SpanCapture, name: str, status: int,
-                     error: type[Exception]) -> None:
+def test_http_errors(
+    client: OpenAI, server: FakeLLMServer, captured: SpanCapture, name: str, status: int, error: type[Exception]
+) -> None:
     with pytest.raises(error) as info:
         client.chat.completions.create(model=MODEL, messages=MESSAGES, **scenario(name))
 
@@ -226,8 +265,7 @@ def test_connection_error(captured: SpanCapture) -> None:
 
 def test_gateway_prefix_and_no_secrets(server: FakeLLMServer, captured: SpanCapture) -> None:
     with OpenAI(base_url=server.url_for("/gateway/openai/v1"), api_key="sk-secret-test-key", max_retries=0) as gw:
-        gw.chat.completions.create(model=MODEL, messages=MESSAGES,
-                                   extra_headers={"Authorization": "Bearer sk-other-secret"})
+        gw.chat.completions.create(model=MODEL, messages=MESSAGES, extra_headers={"Authorization": "Bearer sk-other-secret"})
 
     span = only_span(captured)
     values = attrs(span)
@@ -247,5 +285,8 @@ def test_azure_client(server: FakeLLMServer, captured: SpanCapture) -> None:
     assert span.outputs == result.to_dict(mode="json")
     values = attrs(span)
     assert (values[attr.GEN_AI_PROVIDER], values[attr.GEN_AI_SYSTEM], values[attr.LLM_PROVIDER]) == (
-        "azure.ai.openai", "azure.ai.openai", "azure")
+        "azure.ai.openai",
+        "azure.ai.openai",
+        "azure",
+    )
     assert values[attr.GATEWAY_PATH] == "/openai"

@@ -29,8 +29,9 @@ from tracekit.testing._fakeserver import FakeLLMServer
 INCLUDE_USAGE = {"include_usage": True}
 
 
-def expected(server: FakeLLMServer, chunks: int, *, usage: Any = None, finish: str = "stop", response_id: str,
-             **extra: Any) -> dict[str, Any]:
+def expected(
+    server: FakeLLMServer, chunks: int, *, usage: Any = None, finish: str = "stop", response_id: str, **extra: Any
+) -> dict[str, Any]:
     values = base_attrs(server) | stream_attrs(chunks)
     values[attr.GEN_AI_OUTPUT_TYPE] = "text"
     values[attr.GEN_AI_RESPONSE_ID] = response_id
@@ -59,18 +60,30 @@ def test_create_stream_text(client: OpenAI, server: FakeLLMServer, captured: Spa
     assert span.inputs == {"model": MODEL, "messages": MESSAGES, "stream": True, "stream_options": INCLUDE_USAGE}
     usage = chunks[-1].usage.to_dict()
     assert span.outputs == {
-        "id": chunks[0].id, "object": "chat.completion", "created": chunks[0].created, "model": MODEL,
-        "system_fingerprint": "fp_fake", "service_tier": "default", "usage": usage,
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": TEXT, "refusal": None}}],
+        "id": chunks[0].id,
+        "object": "chat.completion",
+        "created": chunks[0].created,
+        "model": MODEL,
+        "system_fingerprint": "fp_fake",
+        "service_tier": "default",
+        "usage": usage,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": TEXT, "refusal": None},
+            }
+        ],
     }
     assert without_timing(attrs(span)) == expected(server, len(chunks), usage=usage, response_id=chunks[0].id)
     assert_ttft(span)
 
 
 def test_create_stream_tool_calls_with_statement(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    with client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, stream=True,
-                                        **scenario("tool_calls_2")) as stream:
+    with client.chat.completions.create(
+        model=MODEL, messages=MESSAGES, tools=TOOLS, stream=True, **scenario("tool_calls_2")
+    ) as stream:
         chunks = list(stream)
 
     span = only_span(captured)
@@ -78,13 +91,13 @@ def test_create_stream_tool_calls_with_statement(client: OpenAI, server: FakeLLM
     assert [c["function"]["name"] for c in calls] == ["get_weather", "get_weather"]
     assert [c["id"] for c in calls] == [f"call_fake_1_{i}" for i in range(2)]
     assert all(c["function"]["arguments"] == '{"location":"text"}' for c in calls)
-    assert without_timing(attrs(span)) == expected(server, len(chunks), finish="tool_calls", response_id=chunks[0].id,
-                                                   **{attr.CHAT_TOOLS: TOOLS})
+    assert without_timing(attrs(span)) == expected(
+        server, len(chunks), finish="tool_calls", response_id=chunks[0].id, **{attr.CHAT_TOOLS: TOOLS}
+    )
 
 
 async def test_async_create_stream(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    stream = await aclient.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True,
-                                                   stream_options=INCLUDE_USAGE)
+    stream = await aclient.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, stream_options=INCLUDE_USAGE)
     assert isinstance(stream, openai.AsyncStream)
     chunks = [c async for c in stream]
 
@@ -95,8 +108,7 @@ async def test_async_create_stream(aclient: AsyncOpenAI, server: FakeLLMServer, 
     assert_ttft(span)
 
 
-def test_stream_helper_events_and_final_completion(client: OpenAI, server: FakeLLMServer,
-                                                   captured: SpanCapture) -> None:
+def test_stream_helper_events_and_final_completion(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
     manager = client.chat.completions.stream(model=MODEL, messages=MESSAGES, tools=TOOLS, stream_options=INCLUDE_USAGE)
     assert isinstance(manager, ChatCompletionStreamManager)
     with manager as stream:
@@ -113,8 +125,7 @@ def test_stream_helper_events_and_final_completion(client: OpenAI, server: FakeL
     values = without_timing(attrs(span))
     assert values[attr.STREAM_CHUNKS] > 0
     chunks = values[attr.STREAM_CHUNKS]
-    assert values == expected(server, chunks, usage=final.usage.to_dict(), response_id=final.id,
-                              **{attr.CHAT_TOOLS: TOOLS})
+    assert values == expected(server, chunks, usage=final.usage.to_dict(), response_id=final.id, **{attr.CHAT_TOOLS: TOOLS})
 
 
 def test_stream_helper_get_final_completion_alone(client: OpenAI, captured: SpanCapture) -> None:
@@ -128,8 +139,7 @@ def test_stream_helper_get_final_completion_alone(client: OpenAI, captured: Span
 
 
 async def test_async_stream_helper(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    async with aclient.chat.completions.stream(model=MODEL, messages=MESSAGES, tools=TOOLS,
-                                               **scenario("tool_call")) as stream:
+    async with aclient.chat.completions.stream(model=MODEL, messages=MESSAGES, tools=TOOLS, **scenario("tool_call")) as stream:
         events = [e.type async for e in stream]
         final = await stream.get_final_completion()
 
@@ -174,8 +184,7 @@ def test_with_raw_response_stream(client: OpenAI, server: FakeLLMServer, capture
 
 
 async def test_async_with_streaming_response_stream(aclient: AsyncOpenAI, captured: SpanCapture) -> None:
-    async with aclient.chat.completions.with_streaming_response.create(model=MODEL, messages=MESSAGES,
-                                                                       stream=True) as raw:
+    async with aclient.chat.completions.with_streaming_response.create(model=MODEL, messages=MESSAGES, stream=True) as raw:
         stream = await raw.parse()
         assert isinstance(stream, openai.AsyncStream)
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
@@ -187,8 +196,7 @@ async def test_async_with_streaming_response_stream(aclient: AsyncOpenAI, captur
 
 
 def test_empty_stream(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    chunks = list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True,
-                                                 **scenario("empty_stream")))
+    chunks = list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, **scenario("empty_stream")))
 
     assert chunks == []
     span = only_span(captured)

@@ -16,8 +16,14 @@ LEGACY_MODEL = "gpt-3.5-turbo-instruct"
 
 def expected(server: FakeLLMServer, response_id: str, usage: Any = None) -> dict[str, Any]:
     values = base_attrs(server, model=LEGACY_MODEL, operation="text_completion", span_type="LLM")
-    values.update({attr.GEN_AI_OUTPUT_TYPE: "text", attr.GEN_AI_RESPONSE_ID: response_id,
-                   attr.GEN_AI_FINISH_REASONS: ["stop"], attr.GEN_AI_REQUEST_MAX_TOKENS: 30})
+    values.update(
+        {
+            attr.GEN_AI_OUTPUT_TYPE: "text",
+            attr.GEN_AI_RESPONSE_ID: response_id,
+            attr.GEN_AI_FINISH_REASONS: ["stop"],
+            attr.GEN_AI_REQUEST_MAX_TOKENS: 30,
+        }
+    )
     if usage is not None:
         values.update(usage_attrs(usage["prompt_tokens"], usage["completion_tokens"]))
     return values
@@ -34,14 +40,21 @@ def test_create(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) ->
 
 
 def test_create_stream(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    chunks = list(client.completions.create(model=LEGACY_MODEL, prompt="Say hello", max_tokens=30, stream=True,
-                                            stream_options={"include_usage": True}))
+    chunks = list(
+        client.completions.create(
+            model=LEGACY_MODEL, prompt="Say hello", max_tokens=30, stream=True, stream_options={"include_usage": True}
+        )
+    )
 
     span = only_span(captured)
     usage = chunks[-1].usage.to_dict()
     assert span.outputs == {
-        "object": "text_completion", "id": chunks[0].id, "created": chunks[0].created, "model": LEGACY_MODEL,
-        "system_fingerprint": "fp_fake", "usage": usage,
+        "object": "text_completion",
+        "id": chunks[0].id,
+        "created": chunks[0].created,
+        "model": LEGACY_MODEL,
+        "system_fingerprint": "fp_fake",
+        "usage": usage,
         "choices": [{"index": 0, "finish_reason": "stop", "text": TEXT}],
     }
     assert without_timing(attrs(span)) == expected(server, chunks[0].id, usage) | stream_attrs(len(chunks))

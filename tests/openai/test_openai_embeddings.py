@@ -15,8 +15,7 @@ EMBED_MODEL = "text-embedding-3-small"
 
 def expected(server: FakeLLMServer, result: object, dimensions: int) -> dict[str, object]:
     usage = result.usage  # type: ignore[attr-defined]
-    values = base_attrs(server, model=EMBED_MODEL, operation="embeddings", span_type="EMBEDDING",
-                        message_format=False)
+    values = base_attrs(server, model=EMBED_MODEL, operation="embeddings", span_type="EMBEDDING", message_format=False)
     values.update(usage_attrs(usage.prompt_tokens, 0))
     values[attr.GEN_AI_EMBEDDINGS_DIMENSION] = dimensions
     return values

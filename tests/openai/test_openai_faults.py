@@ -19,11 +19,19 @@ from tracekit.testing._fakeserver import FakeLLMServer
 
 pytestmark = pytest.mark.allow_internal_errors
 
-HOOKS = ["span_name", "on_request", "wrap", "on_response", "on_chunk", "on_stream_end", "on_error", "accumulate",
-         "record"]
-MAPPERS = ["request_inputs", "request_attributes", "output_type", "tool_definitions", "record_openai_usage",
-           "record_choices_response", "record_responses_response", "accumulate_chat", "accumulate_responses",
-           "to_dict"]
+HOOKS = ["span_name", "on_request", "wrap", "on_response", "on_chunk", "on_stream_end", "on_error", "accumulate", "record"]
+MAPPERS = [
+    "request_inputs",
+    "request_attributes",
+    "output_type",
+    "tool_definitions",
+    "record_openai_usage",
+    "record_choices_response",
+    "record_responses_response",
+    "accumulate_chat",
+    "accumulate_responses",
+    "to_dict",
+]
 
 
 def _boom(*args: Any, **kwargs: Any) -> Any:
@@ -72,20 +80,24 @@ def chat_http_error(client: OpenAI) -> Any:
 def chat_stream_error(client: OpenAI) -> Any:
     chunks = []
     with pytest.raises(openai.APIError) as info:
-        for chunk in client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True,
-                                                    **scenario("midstream_error")):
+        for chunk in client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, **scenario("midstream_error")):
             chunks.append(chunk.choices[0].delta.content)
     return (type(info.value), str(info.value), len(chunks))
 
 
 CALLS: dict[str, Callable[[OpenAI], Any]] = {
-    "chat": chat_text, "chat_stream": chat_stream_text, "chat_helper": chat_helper_text,
-    "responses_helper": responses_stream_text, "http_error": chat_http_error, "stream_error": chat_stream_error,
+    "chat": chat_text,
+    "chat_stream": chat_stream_text,
+    "chat_helper": chat_helper_text,
+    "responses_helper": responses_stream_text,
+    "http_error": chat_http_error,
+    "stream_error": chat_stream_error,
 }
 
 
-def test_the_calls_are_untouched(client: OpenAI, server: FakeLLMServer, captured: SpanCapture, fault: str,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_calls_are_untouched(
+    client: OpenAI, server: FakeLLMServer, captured: SpanCapture, fault: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, call in CALLS.items():
         with monkeypatch.context() as untraced:
             untraced.setattr("tracekit._config.get", lambda: type("S", (), {"enabled": False})())
@@ -107,8 +119,7 @@ def test_the_calls_are_untouched(client: OpenAI, server: FakeLLMServer, captured
         server.clear()
 
 
-async def test_async_stream_untouched(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture,
-                                      fault: str) -> None:
+async def test_async_stream_untouched(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture, fault: str) -> None:
     with _errors.lenient():
         stream = await aclient.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])

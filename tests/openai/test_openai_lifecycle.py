@@ -37,8 +37,9 @@ def output_text(outputs: Any) -> str:
     return "".join(p.get("text", "") for item in outputs.get("output") or [] for p in item.get("content") or [])
 
 
-def check(captured: SpanCapture, parent_name: str, *, reason: str, status: str = "OK",
-          incomplete: bool = False, full_text: bool = False) -> SpanData:
+def check(
+    captured: SpanCapture, parent_name: str, *, reason: str, status: str = "OK", incomplete: bool = False, full_text: bool = False
+) -> SpanData:
     """Exactly one LLM span ended, under the parent span, with this outcome and a kept output."""
     spans = {s.name: s for s in captured.spans}
     llm = [s for s in captured.spans if s.span_type == "CHAT_MODEL"]
@@ -207,8 +208,7 @@ async def test_async_task_cancelled(aclient: AsyncOpenAI, asurface: Opener, capt
     assert span.attributes[attr.ERROR_TYPE] == "CancelledError"
 
 
-async def test_async_abandoned_then_garbage_collected(aclient: AsyncOpenAI, asurface: Opener,
-                                                      captured: SpanCapture) -> None:
+async def test_async_abandoned_then_garbage_collected(aclient: AsyncOpenAI, asurface: Opener, captured: SpanCapture) -> None:
     with tracekit.start_span("parent"):
         manager = asurface(aclient, scenario("text", chunks=20))
         stream = await _aenter(manager)

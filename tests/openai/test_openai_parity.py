@@ -36,9 +36,20 @@ def chat_content(span: SpanData) -> dict[str, Any]:
 
 
 def facts(span: SpanData) -> dict[str, Any]:
-    keys = (attr.TOKEN_USAGE, attr.GEN_AI_FINISH_REASONS, attr.LLM_MODEL, attr.GEN_AI_RESPONSE_MODEL,
-            attr.GEN_AI_REQUEST_MODEL, attr.GEN_AI_USAGE_INPUT, attr.GEN_AI_USAGE_OUTPUT, attr.GEN_AI_USAGE_REASONING,
-            attr.GEN_AI_USAGE_CACHE_READ, attr.CHAT_TOOLS, attr.MESSAGE_FORMAT, attr.GEN_AI_OUTPUT_TYPE)
+    keys = (
+        attr.TOKEN_USAGE,
+        attr.GEN_AI_FINISH_REASONS,
+        attr.LLM_MODEL,
+        attr.GEN_AI_RESPONSE_MODEL,
+        attr.GEN_AI_REQUEST_MODEL,
+        attr.GEN_AI_USAGE_INPUT,
+        attr.GEN_AI_USAGE_OUTPUT,
+        attr.GEN_AI_USAGE_REASONING,
+        attr.GEN_AI_USAGE_CACHE_READ,
+        attr.CHAT_TOOLS,
+        attr.MESSAGE_FORMAT,
+        attr.GEN_AI_OUTPUT_TYPE,
+    )
     return {k: span.attributes.get(k) for k in keys}
 
 
@@ -47,8 +58,9 @@ def test_chat_stream_equals_non_stream(client: OpenAI, captured: SpanCapture, na
     client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, **scenario(name))
     plain = only_span(captured)
     captured.clear()
-    for _ in client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, stream=True,
-                                            stream_options={"include_usage": True}, **scenario(name)):
+    for _ in client.chat.completions.create(
+        model=MODEL, messages=MESSAGES, tools=TOOLS, stream=True, stream_options={"include_usage": True}, **scenario(name)
+    ):
         pass
     streamed = only_span(captured)
 
@@ -62,8 +74,9 @@ def test_chat_helper_equals_non_stream(client: OpenAI, captured: SpanCapture, na
     client.chat.completions.create(model=MODEL, messages=MESSAGES, tools=TOOLS, **scenario(name))
     plain = only_span(captured)
     captured.clear()
-    with client.chat.completions.stream(model=MODEL, messages=MESSAGES, tools=TOOLS,
-                                        stream_options={"include_usage": True}, **scenario(name)) as stream:
+    with client.chat.completions.stream(
+        model=MODEL, messages=MESSAGES, tools=TOOLS, stream_options={"include_usage": True}, **scenario(name)
+    ) as stream:
         stream.get_final_completion()
     streamed = only_span(captured)
 

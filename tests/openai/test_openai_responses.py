@@ -14,9 +14,18 @@ from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 
 RESPONSES_TOOLS = [
-    {"type": "function", "name": "get_weather", "description": "Weather of a city", "strict": True,
-     "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"],
-                    "additionalProperties": False}},
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather of a city",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+            "additionalProperties": False,
+        },
+    },
 ]
 AS_CHAT_TOOLS = [
     {"type": "function", "function": {k: v for k, v in RESPONSES_TOOLS[0].items() if k != "type"}},
@@ -27,29 +36,34 @@ def responses_attrs(server: FakeLLMServer, result: Any, finish: str = "stop", **
     usage = result.usage
     values = base_attrs(server)
     values.update(usage_attrs(usage.input_tokens, usage.output_tokens))
-    values.update({attr.GEN_AI_OUTPUT_TYPE: "text", attr.GEN_AI_RESPONSE_ID: result.id,
-                   attr.GEN_AI_FINISH_REASONS: [finish]})
+    values.update({attr.GEN_AI_OUTPUT_TYPE: "text", attr.GEN_AI_RESPONSE_ID: result.id, attr.GEN_AI_FINISH_REASONS: [finish]})
     values.update(extra)
     return values
 
 
 def test_create(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    result = client.responses.create(model=MODEL, input="Hi there", instructions="Be brief", temperature=0.3,
-                                     max_output_tokens=64)
+    result = client.responses.create(
+        model=MODEL, input="Hi there", instructions="Be brief", temperature=0.3, max_output_tokens=64
+    )
 
     assert result.output_text == TEXT
     span = only_span(captured)
     assert (span.name, span.span_type, span.status) == ("chat gpt-4o-mini", "CHAT_MODEL", "OK")
-    assert span.inputs == {"model": MODEL, "input": "Hi there", "instructions": "Be brief", "temperature": 0.3,
-                           "max_output_tokens": 64}
+    assert span.inputs == {
+        "model": MODEL,
+        "input": "Hi there",
+        "instructions": "Be brief",
+        "temperature": 0.3,
+        "max_output_tokens": 64,
+    }
     assert span.outputs == result.to_dict(mode="json")
-    assert attrs(span) == responses_attrs(server, result, **{attr.GEN_AI_REQUEST_TEMPERATURE: 0.3,
-                                                              attr.GEN_AI_REQUEST_MAX_TOKENS: 64})
+    assert attrs(span) == responses_attrs(
+        server, result, **{attr.GEN_AI_REQUEST_TEMPERATURE: 0.3, attr.GEN_AI_REQUEST_MAX_TOKENS: 64}
+    )
 
 
 async def test_async_create_tool_call(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    result = await aclient.responses.create(model=MODEL, input="weather?", tools=RESPONSES_TOOLS,
-                                            **scenario("tool_call"))
+    result = await aclient.responses.create(model=MODEL, input="weather?", tools=RESPONSES_TOOLS, **scenario("tool_call"))
 
     assert result.output[0].type == "function_call"
     span = only_span(captured)
@@ -63,7 +77,8 @@ def test_reasoning_usage(client: OpenAI, server: FakeLLMServer, captured: SpanCa
     span = only_span(captured)
     assert span.outputs["output"][0]["type"] == "reasoning"
     assert attrs(span) == responses_attrs(server, result) | usage_attrs(
-        result.usage.input_tokens, result.usage.output_tokens, reasoning_tokens=10)
+        result.usage.input_tokens, result.usage.output_tokens, reasoning_tokens=10
+    )
 
 
 class Answer(BaseModel):
@@ -92,8 +107,7 @@ def test_create_stream(client: OpenAI, server: FakeLLMServer, captured: SpanCapt
 
 
 def test_stream_helper(client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
-    with client.responses.stream(model=MODEL, input="weather?", tools=RESPONSES_TOOLS,
-                                 **scenario("tool_call")) as stream:
+    with client.responses.stream(model=MODEL, input="weather?", tools=RESPONSES_TOOLS, **scenario("tool_call")) as stream:
         assert isinstance(stream, ResponseStream)
         final = stream.get_final_response()
 
@@ -102,12 +116,12 @@ def test_stream_helper(client: OpenAI, server: FakeLLMServer, captured: SpanCapt
     assert span.inputs == {"model": MODEL, "input": "weather?", "tools": RESPONSES_TOOLS}
     assert span.outputs == final.to_dict(mode="json", warnings=False)
     chunks = span.attributes[attr.STREAM_CHUNKS]
-    assert without_timing(attrs(span)) == responses_attrs(server, final, "tool_calls", **{
-        attr.CHAT_TOOLS: AS_CHAT_TOOLS}) | stream_attrs(chunks)
+    assert without_timing(attrs(span)) == responses_attrs(
+        server, final, "tool_calls", **{attr.CHAT_TOOLS: AS_CHAT_TOOLS}
+    ) | stream_attrs(chunks)
 
 
-async def test_async_stream_helper_text_format(aclient: AsyncOpenAI, server: FakeLLMServer,
-                                              captured: SpanCapture) -> None:
+async def test_async_stream_helper_text_format(aclient: AsyncOpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
     async with aclient.responses.stream(model=MODEL, input="json please", text_format=Answer) as stream:
         deltas = [e.delta async for e in stream if e.type == "response.output_text.delta"]
         final = await stream.get_final_response()
