@@ -11,7 +11,7 @@ import pytest
 
 import tracekit
 from tracekit import _config, _errors, _tracer
-from tracekit.testing import SpanCapture, capture
+from tracekit.testing import FakeLLMServer, SpanCapture, capture
 
 _ENV_TO_CLEAR = [k for k in os.environ if k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))]
 
@@ -40,6 +40,12 @@ def captured() -> Iterator[SpanCapture]:
     """Every tracekit span that ends during the test, in memory."""
     with capture() as spans:
         yield spans
+
+
+@pytest.fixture
+def server(fake_llm: FakeLLMServer) -> FakeLLMServer:
+    """The fake LLM server (started once per session), reset around each test."""
+    return fake_llm
 
 
 @pytest.fixture

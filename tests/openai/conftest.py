@@ -15,19 +15,6 @@ import tracekit.openai
 from tracekit.testing._fakeserver import FakeLLMServer
 
 
-@pytest.fixture(scope="session")
-def _server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
-    _server.reset()
-    yield _server
-    _server.reset()
-
-
 @pytest.fixture(autouse=True)
 def _autolog() -> Iterator[None]:
     tracekit.openai.autolog()
