@@ -62,6 +62,7 @@ class MlflowServer:
             cmd += ["--app-name", "basic-auth"]
             env["MLFLOW_AUTH_CONFIG_PATH"] = str(self._auth_config())
             env["MLFLOW_AUTH_ADMIN_PASSWORD"] = self.admin[1]
+            env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "tracekit-tests-only"
         log = (self.workdir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

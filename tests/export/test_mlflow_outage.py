@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from . import rest
-from .conftest import run_script
 from .mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.mlflow

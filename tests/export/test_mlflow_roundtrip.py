@@ -88,9 +88,8 @@ def test_nested_trace_round_trips_through_the_server(mlflow_server: MlflowServer
 def test_error_root_sets_the_trace_state(mlflow_server: MlflowServer, experiment: str) -> None:
     tracekit.set_tracking_uri(mlflow_server.uri)
     tracekit.set_experiment(experiment)
-    with pytest.raises(RuntimeError):
-        with tracekit.start_span("boom", span_type="CHAIN"):
-            raise RuntimeError("no")
+    with pytest.raises(RuntimeError), tracekit.start_span("boom", span_type="CHAIN"):
+        raise RuntimeError("no")
     trace_id = tracekit.get_last_trace_id()
     assert tracekit.flush(timeout=30).delivered == 1
     trace = rest.get_trace(mlflow_server.uri, trace_id or "")
