@@ -115,7 +115,7 @@ def _default_name(func: Any) -> str:
 class _Binder:
     """Maps a call's arguments to a ``{parameter: value}`` dict, without self/cls."""
 
-    __slots__ = ("_signature", "_skip_first")
+    __slots__ = ("_defaults", "_names", "_signature", "_skip_first")
 
     def __init__(self, func: Any) -> None:
         try:
@@ -124,8 +124,47 @@ class _Binder:
             self._signature = None
         params = list(self._signature.parameters) if self._signature else []
         self._skip_first = bool(params) and params[0] in ("self", "cls")
+        # The fast path: only plain positional-or-keyword parameters (no *args, **kwargs,
+        # keyword- or positional-only ones) bind by position without Signature.bind,
+        # which costs ~10 µs per call (CPython 3.11)
+        self._names: tuple[str, ...] | None = None
+        self._defaults: dict[str, Any] = {}
+        if self._signature is not None and all(
+            p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in self._signature.parameters.values()
+        ):
+            self._names = tuple(params)
+            self._defaults = {
+                p.name: p.default for p in self._signature.parameters.values() if p.default is not inspect.Parameter.empty
+            }
+
+    def _fast_inputs(self, names: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        """Bind by position and name, as Signature.bind + apply_defaults would; None when
+        the call is anything but plain (a missing, repeated or unknown argument), so that
+        the slow path sees it."""
+        if len(args) > len(names) or (kwargs and not kwargs.keys().isdisjoint(names[: len(args)])):
+            return None
+        values = dict(zip(names, args, strict=False))
+        used = 0
+        for name in names[len(args) :]:
+            if name in kwargs:
+                values[name] = kwargs[name]
+                used += 1
+            elif name in self._defaults:
+                values[name] = self._defaults[name]
+            else:
+                return None
+        if used != len(kwargs):
+            return None
+        if self._skip_first and names:
+            values.pop(names[0], None)
+        return values
 
     def inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        names = self._names
+        if names is not None:
+            values = self._fast_inputs(names, args, kwargs)
+            if values is not None:
+                return values
         try:
             if self._signature is None:
                 return {"args": args, "kwargs": kwargs}
@@ -190,7 +229,7 @@ def _coroutine_wrapper(func: Callable[..., Any], start: Callable[..., Span]) -> 
 class _Items:
     """The yielded items a generator span keeps: the first MAX_GENERATOR_ITEMS, and a count."""
 
-    __slots__ = ("items", "count")
+    __slots__ = ("count", "items")
 
     def __init__(self) -> None:
         self.items: list[Any] = []

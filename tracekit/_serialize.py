@@ -158,9 +158,13 @@ def _clip(obj: Any, max_str: int) -> Any:
     return obj
 
 
+#: one encoder for every call: json.dumps with options builds a new JSONEncoder each time
+_ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def _encode(obj: Any) -> str:
     try:
-        return json.dumps(obj, default=_default, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _ENCODER.encode(obj)
     except (TypeError, ValueError, RecursionError):
         # cycles, non-string keys, NaN: walk it in Python
         return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))

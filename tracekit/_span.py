@@ -261,6 +261,9 @@ NOOP_SPAN._ended = True
 
 
 def _attribute_value(value: Any) -> Any:
+    t = type(value)
+    if t is str or t is int or t is float or t is bool:  # the common case, without isinstance chains
+        return value
     if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, Enum):

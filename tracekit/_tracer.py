@@ -28,6 +28,8 @@ _tracer: Tracer | None = None
 _pipeline: Pipeline | None = None
 _extra_processors: list[SpanProcessor] = []
 _atexit_registered = False
+#: (opentelemetry.trace, opentelemetry.context.Context), imported on the first span
+_otel_api: tuple[Any, Any] | None = None
 
 
 def _start() -> Tracer:
@@ -71,17 +73,22 @@ def start_otel_span(
     start_time_ns: int | None,
 ) -> OTelSpan:
     """Start an SDK span under ``parent`` (a tracekit span) or as a new trace's root."""
-    from opentelemetry import trace as trace_api
-    from opentelemetry.context import Context
+    global _otel_api
+    if _otel_api is None:
+        from opentelemetry import trace as trace_api
+        from opentelemetry.context import Context
+
+        _otel_api = (trace_api, Context)
+    trace_api, new_context = _otel_api
 
     tracer = _tracer or _start()
     links = None
     if parent is not None:
-        context = trace_api.set_span_in_context(parent, Context())
+        context = trace_api.set_span_in_context(parent, new_context())
     else:
         # A root. If the app has a foreign span active, link to it instead of
         # becoming its child: the MLflow server would wait for a root it never gets.
-        context = Context()
+        context = new_context()
         foreign = trace_api.get_current_span()
         foreign_ctx = foreign.get_span_context()
         if foreign_ctx.is_valid:
