@@ -75,7 +75,7 @@ def run_script(body: str, env: dict[str, str], timeout: float = 120) -> subproce
     """Run ``body`` in a fresh interpreter with ``env`` added to a clean environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
     base.update(env)
-    script = "import sys; sys.path.insert(0, %r)\n" % str(Path(__file__).resolve().parents[2]) + textwrap.dedent(body)
+    script = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n" + textwrap.dedent(body)
     return subprocess.run([sys.executable, "-c", script], env=base, timeout=timeout, capture_output=True, text=True)
 
 
@@ -83,9 +83,7 @@ def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
     """Run the ``tracekit`` CLI in a fresh process."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
     base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "tracekit", *args], env=base, timeout=timeout, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-m", "tracekit", *args], env=base, timeout=timeout, capture_output=True, text=True)
 
 
 def simple_trace(name: str = "work", i: int = 0) -> str:

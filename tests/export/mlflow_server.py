@@ -64,9 +64,7 @@ class MlflowServer:
             env["MLFLOW_AUTH_ADMIN_PASSWORD"] = self.admin[1]
             env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "tracekit-tests-only"
         log = (self.workdir / "server.log").open("ab")
-        self.proc = subprocess.Popen(
-            cmd, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def _auth_config(self) -> Path:
         path = self.workdir / "basic_auth.ini"

@@ -20,7 +20,9 @@ def experiment_id(base: str, name: str, auth: tuple[str, str] | None = None) -> 
     return str(r.json()["experiment"]["experiment_id"])
 
 
-def search_trace_infos(base: str, exp_id: str, filter_string: str | None = None, auth: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+def search_trace_infos(
+    base: str, exp_id: str, filter_string: str | None = None, auth: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every trace info of the experiment (all pages)."""
     infos: list[dict[str, Any]] = []
     token = None

@@ -15,15 +15,15 @@ pytestmark = pytest.mark.mlflow
 
 def test_export_uploads_each_trace_once(mlflow_server: MlflowServer, experiment: str, tmp_path: Path) -> None:
     env = {"TRACEKIT_HOME": str(tmp_path)}
-    make = """
+    make = f"""
         import sys
-        sys.path.insert(0, %r)
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
         import tracekit
         from tests.export.llm_spans import nested_trace
         for _ in range(N):
             nested_trace()
         print(tracekit.flush(timeout=10))
-    """ % str(Path(__file__).resolve().parents[2])
+    """
     assert run_script(make.replace("N", "3"), env).returncode == 0
     first = cli("export", "--to", mlflow_server.uri, "--experiment", experiment, env=env)
     assert first.returncode == 0, first.stderr

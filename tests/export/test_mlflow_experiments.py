@@ -31,9 +31,7 @@ print(json.dumps({"experiment": experiment, "result": tracekit.flush(timeout=30)
 """
 
 
-def test_two_processes_create_the_same_experiment_at_once(
-    mlflow_server: MlflowServer, experiment: str, tmp_path: Path
-) -> None:
+def test_two_processes_create_the_same_experiment_at_once(mlflow_server: MlflowServer, experiment: str, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
@@ -51,7 +49,9 @@ def test_two_processes_create_the_same_experiment_at_once(
             "MLFLOW_TRACKING_URI": mlflow_server.uri,
             "MLFLOW_EXPERIMENT_NAME": experiment,
         }
-        procs.append(subprocess.Popen([sys.executable, "-c", RACER], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen([sys.executable, "-c", RACER], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
     outputs = [p.communicate(timeout=90) for p in procs]
     reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     exp_id = rest.experiment_id(mlflow_server.uri, experiment)

@@ -53,7 +53,7 @@ def test_down_at_start_then_killed_and_restarted(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    script = "import sys; sys.path.insert(0, %r)\n" % str(Path(__file__).resolve().parents[2]) + APP
+    script = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n" + APP
     base = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
     app = subprocess.Popen(
         [sys.executable, "-c", script], env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

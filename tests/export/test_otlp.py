@@ -59,7 +59,7 @@ def test_otlp_traces_endpoint_uncompressed_and_retried(monkeypatch: pytest.Monke
         simple_trace()
         result = tracekit.flush(timeout=20)
         assert result.ok and result.delivered == 4
-        headers, message = receiver.requests[0]
+        headers, _message = receiver.requests[0]
         assert "Content-Encoding" not in headers
         assert len(receiver.spans()) == 2
     finally:
@@ -68,7 +68,9 @@ def test_otlp_traces_endpoint_uncompressed_and_retried(monkeypatch: pytest.Monke
 
 
 @pytest.mark.mlflow
-def test_otlp_beside_mlflow(receiver: OtlpReceiver, mlflow_server: MlflowServer, experiment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_otlp_beside_mlflow(
+    receiver: OtlpReceiver, mlflow_server: MlflowServer, experiment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
     tracekit.set_tracking_uri(mlflow_server.uri)
     tracekit.set_experiment(experiment)
