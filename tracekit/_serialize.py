@@ -12,14 +12,11 @@ base64-laden text is post-processed.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import enum
 import json
 import re
-import uuid
+import sys
 from collections.abc import Mapping
-from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from tracekit import _errors
@@ -59,6 +56,9 @@ def _placeholder_blobs(text: str) -> str:
     return text
 
 
+_STR_TYPES = (("uuid", "UUID"), ("decimal", "Decimal"), ("pathlib", "PurePath"))
+
+
 def _safe_repr(obj: object) -> str:
     try:
         return repr(obj)
@@ -80,10 +80,16 @@ def _default(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return f"<bytes {len(obj)} bytes>"
-    if isinstance(obj, (datetime.datetime, datetime.date, datetime.time)):
-        return obj.isoformat()
-    if isinstance(obj, datetime.timedelta):
-        return obj.total_seconds()
+    # datetime, uuid, decimal and pathlib are looked up, not imported: an object of
+    # theirs means its module is loaded already, and `import tracekit` stays lighter
+    # (uuid alone pulls in platform: ~3 ms)
+    modules = sys.modules
+    datetime = modules.get("datetime")
+    if datetime is not None:
+        if isinstance(obj, (datetime.datetime, datetime.date, datetime.time)):
+            return obj.isoformat()
+        if isinstance(obj, datetime.timedelta):
+            return obj.total_seconds()
     if isinstance(obj, (set, frozenset)):
         items = list(obj)
         try:
@@ -91,8 +97,10 @@ def _default(obj: Any) -> Any:
         except TypeError:
             pass
         return items
-    if isinstance(obj, (uuid.UUID, Decimal, PurePath)):
-        return str(obj)
+    for module, name in _STR_TYPES:
+        cls = getattr(modules.get(module), name, None)
+        if cls is not None and isinstance(obj, cls):
+            return str(obj)
     if isinstance(obj, Mapping):
         return dict(obj)
     to_dict = getattr(obj, "to_dict", None)

@@ -13,7 +13,6 @@ funnel and never reaches the caller.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -326,8 +325,11 @@ def open_span(
         settings = _config.get()
         if not settings.enabled:
             return NOOP_SPAN
-        if parent is None and settings.sample_rate < 1.0 and random.random() >= settings.sample_rate:
-            return NOOP_SPAN
+        if parent is None and settings.sample_rate < 1.0:
+            import random  # only when sampling: keeps `import tracekit` light
+
+            if random.random() >= settings.sample_rate:
+                return NOOP_SPAN
         type_name = _type_name(span_type)
         otel = _tracer.start_otel_span(
             name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns
