@@ -55,6 +55,9 @@ class Bench:
         self.expected_traces = 0
         self.setup_s = 0.0
         self.app: App | None = None
+        self.available = True  # known after setup(): asking imports the provider module
+
+    def check_available(self) -> None:
         available = getattr(self.variant, "available", None)
         self.available = available(self.provider) if available else True
 
@@ -63,6 +66,7 @@ class Bench:
         t = time.perf_counter()
         self.variant.setup(self.provider, self.args.workdir)
         self.setup_s = time.perf_counter() - t
+        self.check_available()
         self.app = App(self.provider, self.args.http_url or None)
 
     def fn(self, scenario: str, traced: bool = True) -> Callable[[], Any]:
@@ -300,7 +304,9 @@ class Bench:
         App(self.provider)  # imports the SDK first, as an app would
         t0 = time.perf_counter()
         self.variant.setup(self.provider, self.args.workdir)
-        return {"autolog_ms": (time.perf_counter() - t0) * 1e3}
+        elapsed = time.perf_counter() - t0
+        self.check_available()
+        return {"autolog_ms": elapsed * 1e3}
 
 
 def _rss() -> int:
@@ -342,6 +348,7 @@ def main() -> int:
                 out["proof"] = out.pop("proof_inline")
             out["expected_spans"] = bench.expected_spans
             out["expected_traces"] = bench.expected_traces
+        out["instrumented"] = bench.available
         out["ok"] = True
     except BaseException:
         out["ok"] = False

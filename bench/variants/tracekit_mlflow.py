@@ -81,6 +81,13 @@ def server_proof(uri: str, experiment: str) -> dict[str, Any]:
                 val = next(iter(v.values()), None) if v else None
                 if isinstance(val, str) and val.isdigit():
                     val = int(val)
+                elif isinstance(val, str) and val[:1] == '"':
+                    # MLflow's own spans keep JSON-encoded values: decode once more
+                    try:
+                        decoded = json.loads(val)
+                    except ValueError:
+                        decoded = val
+                    val = decoded if isinstance(decoded, str) else json.dumps(decoded)
                 attrs[kv.get("key", "")] = val
             text_ok = text_ok or has_text(attrs)
             usage_ok = usage_ok or has_usage(attrs)
