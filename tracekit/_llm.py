@@ -25,7 +25,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -158,32 +160,82 @@ class Patch:
 _applied: dict[tuple[str, str, str], Any] = {}
 
 
+#: rows whose module the app has not imported yet: they are applied by an import hook
+#: when it is (key -> row)
+_armed: dict[tuple[str, str, str], Patch] = {}
+
+
 def apply(table: Sequence[Patch]) -> list[Patch]:
     """Wrap every method of ``table`` that exists in the installed SDK (idempotent).
 
     A missing module, class or method is skipped alone with a debug log, so an older
-    or newer SDK never fails the whole setup. Returns the rows applied now.
+    or newer SDK never fails the whole setup. A row whose module the app has not
+    imported yet is *armed* instead: it is applied when that module is first imported
+    (openai 3.54.0 loads its resources lazily; importing them all would add ~100 ms to
+    ``autolog()`` for modules an app may never use). Returns the rows applied now.
     """
     done = []
     for patch in table:
         key = (patch.module, patch.cls, patch.method)
-        if key in _applied:
+        if key in _applied or key in _armed:
             continue
-        try:
-            module = importlib.import_module(patch.module)
-            owner = getattr(module, patch.cls)
-            original = owner.__dict__[patch.method]
-        except (ImportError, AttributeError, KeyError):
-            logger.debug("tracekit: %s.%s.%s not in this SDK version; not traced", *key)
+        if patch.module not in sys.modules and _arm(patch, key):
             continue
-        try:
-            wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
-            setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
-            _applied[key] = original
+        if _apply_row(patch, key):
             done.append(patch)
-        except Exception:
-            _errors.report(f"patch.{patch.cls}.{patch.method}")
     return done
+
+
+def _apply_row(patch: Patch, key: tuple[str, str, str]) -> bool:
+    try:
+        module = importlib.import_module(patch.module)
+        owner = getattr(module, patch.cls)
+        original = owner.__dict__[patch.method]
+    except (ImportError, AttributeError, KeyError):
+        logger.debug("tracekit: %s.%s.%s not in this SDK version; not traced", *key)
+        return False
+    try:
+        wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
+        setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
+        _applied[key] = original
+        return True
+    except Exception:
+        _errors.report(f"patch.{patch.cls}.{patch.method}")
+        return False
+
+
+def _arm(patch: Patch, key: tuple[str, str, str]) -> bool:
+    """Apply ``patch`` when its module is first imported. False when the module does
+    not exist (then :func:`apply` skips the row as before), or when its existence
+    cannot be told without importing it."""
+    # find_spec imports the parent packages of what it looks for: ask only for the first
+    # level below the nearest package that is loaded already (the rest of the path is
+    # checked when the module is imported: a row missing then is skipped as usual)
+    parts = patch.module.split(".")
+    depth = len(parts) - 1
+    while depth > 0 and ".".join(parts[:depth]) not in sys.modules:
+        depth -= 1
+    if depth == 0:
+        return False  # not even the SDK's top-level package is loaded
+    try:
+        if importlib.util.find_spec(".".join(parts[: depth + 1])) is None:
+            return False
+    except (ImportError, ValueError):
+        return False
+    _armed[key] = patch
+    wrapt.register_post_import_hook(functools.partial(_on_import, key), patch.module)
+    return True
+
+
+def _on_import(key: tuple[str, str, str], module: Any) -> None:
+    # runs inside the app's import of the SDK module: never raise into it
+    patch = _armed.pop(key, None)
+    if patch is None or key in _applied:
+        return  # disarmed by remove(), or applied meanwhile
+    try:
+        _apply_row(patch, key)
+    except Exception:
+        _errors.report(f"patch.{patch.cls}.{patch.method}")
 
 
 def remove(table: Sequence[Patch]) -> list[Patch]:
@@ -191,6 +243,9 @@ def remove(table: Sequence[Patch]) -> list[Patch]:
     done = []
     for patch in table:
         key = (patch.module, patch.cls, patch.method)
+        if _armed.pop(key, None) is not None:
+            done.append(patch)  # its hook finds it disarmed
+            continue
         original = _applied.pop(key, None)
         if original is None:
             continue
@@ -204,7 +259,9 @@ def remove(table: Sequence[Patch]) -> list[Patch]:
 
 
 def is_applied(patch: Patch) -> bool:
-    return (patch.module, patch.cls, patch.method) in _applied
+    """True for a row that is applied, or armed to be when its module is imported."""
+    key = (patch.module, patch.cls, patch.method)
+    return key in _applied or key in _armed
 
 
 # --- the wrappers ---------------------------------------------------------------------
