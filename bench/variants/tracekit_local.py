@@ -30,6 +30,12 @@ def available(provider: str) -> bool:
     return True
 
 
+def prepare(provider: str) -> None:
+    """Import ``tracekit.<provider>`` (timed apart from ``autolog()`` by the worker)."""
+    if available(provider):
+        import tracekit  # noqa: F401
+
+
 def configure() -> None:
     """The default destination (local store); nothing else changed."""
 
