@@ -77,18 +77,32 @@ def server_proof(uri: str, experiment: str) -> dict[str, Any]:
             spans += 1
             attrs = {}
             for kv in span.get("attributes", []):
-                v = kv.get("value", {})
-                val = next(iter(v.values()), None) if v else None
-                if isinstance(val, str) and val.isdigit():
-                    val = int(val)
-                elif isinstance(val, str) and val[:1] == '"':
+                val = _otlp_value(kv.get("value", {}))
+                if isinstance(val, str) and val[:1] == '"':
                     # MLflow's own spans keep JSON-encoded values: decode once more
                     try:
                         decoded = json.loads(val)
                     except ValueError:
                         decoded = val
                     val = decoded if isinstance(decoded, str) else json.dumps(decoded)
+                elif isinstance(val, (dict, list)):
+                    val = json.dumps(val, separators=(",", ":"))
                 attrs[kv.get("key", "")] = val
             text_ok = text_ok or has_text(attrs)
             usage_ok = usage_ok or has_usage(attrs)
     return {"traces_on_server": traces, "text_ok": text_ok, "usage_ok": usage_ok, "spans_in_newest": spans}
+
+
+def _otlp_value(value: dict[str, Any]) -> Any:
+    """An OTLP ``AnyValue`` in MLflow's JSON (``{"string_value": ...}``, ``kvlist_value``
+    for the JSON objects it parsed, ...) as plain Python."""
+    if not value:
+        return None
+    kind, inner = next(iter(value.items()))
+    if kind == "int_value":
+        return int(inner)
+    if kind == "kvlist_value":
+        return {kv.get("key", ""): _otlp_value(kv.get("value", {})) for kv in inner.get("values", [])}
+    if kind == "array_value":
+        return [_otlp_value(v) for v in inner.get("values", [])]
+    return inner
