@@ -294,6 +294,18 @@ def run_all(args: argparse.Namespace, runner: Runner) -> dict[str, Any]:
         if res is not None:
             results["export"].append(res)
 
+    log("== tracekit's own cost, SDK stubbed (bench/core_micro.py)")
+    proc = subprocess.run(
+        [os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(BENCH, "core_micro.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRACEKIT_HOME": tempfile.mkdtemp(dir=runner.tmp)},
+    )
+    try:
+        results["core"] = json.loads(proc.stdout)
+    except ValueError:
+        log("core_micro failed: " + proc.stderr[-2000:])
+
     log("== import and autolog() time")
     results["imports"] = import_times(args.import_reps)
     for provider in args.providers:
@@ -387,7 +399,15 @@ def main() -> int:
     p.add_argument("--paired-variants", default="tracekit_local,tracekit_mlflow,mlflow_stub,openllmetry,openinference_peer")
     p.add_argument("--providers", default=",".join(PROVIDERS))
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.*")
+    p.add_argument("--rerender", action="store_true", help="rewrite the docs from bench/results/latest.json")
     args = p.parse_args()
+    if args.rerender:
+        from _report import render
+
+        with open(os.path.join(RESULTS, "latest.json")) as f:
+            saved = json.load(f)
+        write_docs(render(saved), saved)
+        return 0
     args.variants = args.variants.split(",")
     args.paired_variants = args.paired_variants.split(",")
     args.providers = args.providers.split(",")
