@@ -69,9 +69,10 @@ def test_ten_thousand_traces_from_eight_threads(
         assert app.stdout is not None
         memory = json.loads(app.stdout.readline())
         samples = memory["samples"]
-        # flat: after the first 1,000 traces, traced memory stops growing with the count
-        assert max(samples[2:]) < samples[1] + 4_000_000, samples
-        assert memory["peak"] < 40_000_000, memory
+        # flat: bounded by the queue (+ one overflow copy), not by the count: no upward trend
+        half = len(samples) // 2
+        assert sum(samples[half:]) / half < sum(samples[:half]) / half + 5_000_000, samples
+        assert max(samples) < 40_000_000 and memory["peak"] < 60_000_000, memory
         proxy.mode = "up"
         (work / "up").touch()
         result = json.loads(app.stdout.readline())

@@ -51,7 +51,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as exc:
         raise CliError(f"bad --since: {exc}", exit_code=2) from None
     store = ctx.open_store()
-    exporter = MlflowExporter(uri, args.experiment, args.experiment_id, retry_budget=30.0)
+    from tracekit._config import get
+
+    settings = get()
+    exporter = MlflowExporter(
+        uri,
+        args.experiment,
+        args.experiment_id,
+        timeout=settings.export_timeout,
+        retry_budget=settings.export_retry_budget,
+    )
     try:
         try:
             experiment_id = exporter.experiment()
