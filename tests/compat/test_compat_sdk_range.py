@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import tracekit
-from tracekit.testing import FakeLLMServer, SpanCapture
 from tracekit._model import SpanData
+from tracekit.testing import FakeLLMServer, SpanCapture
 
 REPLY = "Hello! This is the fake LLM server."
 
