@@ -30,7 +30,13 @@ def test_demo_prints_the_trace_tree(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "traces.db").exists()
     lines = proc.stdout.splitlines()
-    expected_spans = ("travel_agent", "chat gpt-4o-mini", "get_weather", "chat claude-haiku-4-5", "generate_content gemini-2.5-flash")
+    expected_spans = (
+        "travel_agent",
+        "chat gpt-4o-mini",
+        "get_weather",
+        "chat claude-haiku-4-5",
+        "generate_content gemini-2.5-flash",
+    )
     for expected in expected_spans:
         assert any(expected in line for line in lines), (expected, proc.stdout)
     # one trace: every span is in the tree under the agent, streamed calls show their time to first token
