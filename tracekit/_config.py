@@ -174,7 +174,14 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos
 _OTHER_ENV: Final = frozenset(
-    {"TRACEKIT_DISABLED", "TRACEKIT_HOME", "TRACEKIT_STRICT", "TRACEKIT_OUTBOX_DIR", "TRACEKIT_OUTBOX_MAX_BYTES"}
+    {
+        "TRACEKIT_DEBUG",  # the CLI shows tracebacks
+        "TRACEKIT_DISABLED",
+        "TRACEKIT_HOME",
+        "TRACEKIT_OUTBOX_DIR",
+        "TRACEKIT_OUTBOX_MAX_BYTES",
+        "TRACEKIT_STRICT",
+    }
 )
 KNOWN_ENV: Final = frozenset(name for names in _ENV.values() for name in names) | _OTHER_ENV
 

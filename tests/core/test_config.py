@@ -174,3 +174,12 @@ def test_public_api_is_sorted_and_honest() -> None:
     for name in tracekit.__all__:
         assert getattr(tracekit, name) is not None
         assert getattr(tracekit, name).__doc__, f"{name} has no docstring"
+
+
+def test_every_tracekit_variable_the_package_reads_is_known() -> None:
+    # an unknown TRACEKIT_* variable is a ConfigError, so one the package itself reads must never be
+    import re
+
+    package = Path(tracekit.__file__).parent
+    used = {m for path in package.rglob("*.py") for m in re.findall(r"TRACEKIT_[A-Z_]+[A-Z]", path.read_text())}
+    assert used - _config.KNOWN_ENV == set()
