@@ -54,8 +54,8 @@ def trace(
     ...     return ["doc"]
     """
     if func is None:
-        return lambda f: _decorate(f, name, span_type, attributes)
-    return _decorate(func, name, span_type, attributes)
+        return lambda f: _decorate(f, name, span_type, attributes)  # type: ignore[no-any-return]
+    return _decorate(func, name, span_type, attributes)  # type: ignore[no-any-return]
 
 
 def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes: Mapping[str, Any] | None) -> Any:
