@@ -96,6 +96,7 @@ class Pipeline(SpanProcessor):
         self._inflight: list[ReadableSpan] = []
         self._flush_requested = 0
         self._closed = False
+        self._forked = False
         self._dropped = 0
         self._drop_logged = False
 
@@ -136,11 +137,22 @@ class Pipeline(SpanProcessor):
             # a span that outlived a reconfiguration: send it through the current pipeline
             from tracekit import _tracer
 
-            current = _tracer.current_pipeline()
+            current = _tracer.ensure_pipeline() if self._forked else _tracer.current_pipeline()
             if current is not None and current is not self:
                 current.on_end(span)
             else:
                 self._spill([span], "after shutdown")
+
+    def abandon_after_fork(self) -> None:
+        """In a forked child: forget the parent's queue and (dead) worker; spans ending
+        here later go to the child's own pipeline."""
+        self._cond = threading.Condition(threading.Lock())
+        self._queue = deque()
+        self._inflight = []
+        self._thread = None
+        self._flush_requested = 0
+        self._closed = True
+        self._forked = True
 
     def _spill(self, spans: list[ReadableSpan], why: str, direct: bool = False) -> None:
         """Hand spans that cannot wait in memory to each exporter's outbox (``spill``).

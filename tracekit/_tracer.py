@@ -8,6 +8,7 @@ provider, and the OpenTelemetry SDK is imported on the first span, not by
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,29 @@ def remove_span_processor(processor: SpanProcessor) -> None:
 
 def current_pipeline() -> Pipeline | None:
     return _pipeline
+
+
+def ensure_pipeline() -> Pipeline | None:
+    """The current pipeline, started if there is none (a forked child's first span)."""
+    if _pipeline is None:
+        _start()
+    return _pipeline
+
+
+def _after_fork_in_child() -> None:
+    # The worker thread did not survive the fork, and the parent's queued spans, HTTP
+    # connections and outbox claims are the parent's. The child starts its own runtime
+    # on its next span; spans it inherited open are routed there when they end.
+    global _lock, _provider, _tracer, _pipeline
+    _lock = threading.RLock()  # another thread may have held it at the fork
+    pipeline = _pipeline
+    _provider = _tracer = _pipeline = None
+    if pipeline is not None:
+        pipeline.abandon_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def flush(timeout: float | None = None) -> FlushResult:

@@ -130,3 +130,40 @@ def test_exit_hook_drains_after_a_reconfiguration(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env={"TRACEKIT_HOME": str(tmp_path)})
     assert SQLiteStore(first).count() == 1
     assert SQLiteStore(second).count() == 10
+
+
+def test_a_forked_child_exports_its_own_spans(tmp_path: Path) -> None:
+    # gunicorn --preload, multiprocessing with fork: the worker thread does not survive a fork
+    db = tmp_path / "fork.db"
+    script = textwrap.dedent(
+        f"""
+        import os, tracekit
+        tracekit.configure(tracking_uri="sqlite:///{db}")
+        with tracekit.start_span("parent-before-fork"):
+            pass
+        tracekit.flush(timeout=10)  # the parent's pipeline and worker thread are running
+        with tracekit.start_span("open-across-fork"):
+            pid = os.fork()
+            if pid == 0:
+                @tracekit.trace
+                def child_work(n):
+                    return n
+                for n in range(5):
+                    child_work(n)
+        if pid == 0:
+            result = tracekit.flush(timeout=10)
+            os._exit(0 if result.ok and result.delivered == 6 else 3)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env={"TRACEKIT_HOME": str(tmp_path)})
+    store = SQLiteStore(db)
+    traces = {t.name: t for t in store.list_traces(limit=100)}
+    assert sorted(traces) == ["open-across-fork", "parent-before-fork"]
+    shared = store.get_trace(traces["open-across-fork"].trace_id)
+    assert shared is not None
+    # the child's five calls nest under the span both processes ended (same ids: upserted once)
+    assert sorted(s.name for s in shared.spans) == ["child_work"] * 5 + ["open-across-fork"]
+    assert shared.root is not None
+    assert all(s.parent_id == shared.root.span_id for s in shared.spans if s.name == "child_work")
