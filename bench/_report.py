@@ -228,13 +228,15 @@ def memory_table(results: dict[str, Any]) -> list[str]:
         "",
         "Steady growth: least-squares slope of RSS over the second half of the run.",
         "",
-        "| variant | calls | RSS start MB | RSS end MB | peak MB | steady growth B/call |",
-        "|---|---|---|---|---|---|",
+        "| variant | calls | RSS start MB | RSS end MB | peak MB | steady growth B/call | spans delivered / dropped |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        flushed = (r.get("proof") or {}).get("flush") or {}
+        spans = f"{flushed.get('delivered', 0):,} / {flushed.get('dropped', 0):,}" if flushed else "–"
         out.append(
             f"| {LABELS[r['variant']]} | {r['calls']:,} | {r['rss_start_mb']:.1f} | {r['rss_end_mb']:.1f} |"
-            f" {r['rss_peak_mb']:.1f} | {r['growth_bytes_per_call']:.2f} |"
+            f" {r['rss_peak_mb']:.1f} | {r['growth_bytes_per_call']:.2f} | {spans} |"
         )
     return out + [""]
 
