@@ -12,7 +12,7 @@ See docs/testing.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tracekit.testing._capture import SpanCapture, capture
 from tracekit.testing._fakeserver import (
@@ -23,7 +23,12 @@ from tracekit.testing._fakeserver import (
     FakeResponse,
     ScenarioError,
     ScenarioOptions,
+    StreamChunk,
 )
+
+# FakeTransport / AsyncFakeTransport subclass httpx2 classes (they come with the provider
+# SDKs), so they load on first access, through the fake server package's own hook
+from tracekit.testing._fakeserver import __getattr__ as __getattr__
 
 if TYPE_CHECKING:
     from tracekit.testing._fakeserver import AsyncFakeTransport, FakeTransport
@@ -39,14 +44,6 @@ __all__ = [
     "ScenarioError",
     "ScenarioOptions",
     "SpanCapture",
+    "StreamChunk",
     "capture",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # the transports subclass httpx2 classes, which come with the provider SDKs
-    if name in ("FakeTransport", "AsyncFakeTransport"):
-        from tracekit.testing import _fakeserver
-
-        return getattr(_fakeserver, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
