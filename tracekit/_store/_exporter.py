@@ -21,6 +21,11 @@ logger = logging.getLogger("tracekit")
 class SQLiteSpanExporter(SpanExporter):
     """Export span batches to a :class:`SQLiteStore`, one transaction per batch.
 
+    The store keeps one writer connection open between batches (reopened after a
+    fork or an error). ``export`` may be called from several threads: the pipeline's
+    worker, and under overload the app's thread (back-pressure); the store serializes
+    them.
+
     Follows the ``SpanExporter`` contract: ``export`` never raises; a failed batch
     returns ``FAILURE`` and is logged on the ``tracekit`` logger (with the traceback
     the first time, as a one-line warning after that, so a broken disk does not
@@ -64,8 +69,12 @@ class SQLiteSpanExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        """Refuse further batches; there is nothing to close (connections are per call)."""
+        """Refuse further batches and close the store's writer connection."""
         self._shutdown = True
+        try:
+            self.store.close()
+        except Exception:  # closing a connection that failed: nothing left to release
+            pass
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here: every ``export`` commits before it returns."""

@@ -1,12 +1,17 @@
 """The local trace store: one SQLite file that several processes may write at once.
 
-Concurrency model: a connection per call (never shared between threads or across a
-``fork``), WAL journaling so readers never block the writer, a generous busy timeout,
-and every write in one ``BEGIN IMMEDIATE`` transaction. Taking the write lock up front
-matters: a deferred transaction that reads first and then writes can fail at once
-with "database is locked" instead of waiting for the busy timeout.
+Concurrency model: WAL journaling so readers never block the writer, a generous busy
+timeout, and every write in one ``BEGIN IMMEDIATE`` transaction. Taking the write lock
+up front matters: a deferred transaction that reads first and then writes can fail at
+once with "database is locked" instead of waiting for the busy timeout.
 
-The store is meant to be written from the export thread, never the app's thread.
+Writes go through one connection per store object, kept open (opening a connection
+and setting it up costs more than writing a batch of spans), used by one thread at a
+time under a lock, never carried across a ``fork`` (a child opens its own) and
+replaced after any error. Reads open a fresh connection per call.
+
+The store is written from the export thread; under overload (see ``_pipeline``) the
+app's thread may write a batch itself.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,13 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
 from tracekit._model import (
+    PREVIEW_CHARS,
+    TRACE_ID_PREFIX,
     SpanData,
     Trace,
     TraceInfo,
+    _plain_string,
+    _usage_from_attributes,
+    decode_json,
     is_summary_key,
+    jsonable,
     make_span_data,
     normalize_trace_id,
-    span_data_from_readable,
     summarize_spans,
     trace_from_spans,
 )
@@ -84,21 +96,19 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self._ready_pid: int | None = None  # pid that last checked the schema
+        self._write_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None  # kept open between writes
+        self._writer_pid: int | None = None  # the process that opened it
+        _STORES.add(self)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
     # --- connections ---------------------------------------------------------------
-    @contextmanager
-    def _connect(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
-        """A fresh autocommit connection, or ``None`` if the file is absent and not ``create``."""
-        if not self.path.exists():
-            if not create:
-                yield None
-                return
-            _create_private_file(self.path)
+    def _open(self) -> sqlite3.Connection:
+        """A new autocommit connection, the schema checked once per process."""
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see the module docstring).
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
             if self._ready_pid != os.getpid():
                 _set_wal(conn)
@@ -106,35 +116,88 @@ class SQLiteStore:
                 self._ready_pid = os.getpid()
             # WAL + NORMAL stays consistent on a crash; only the last commits may be lost.
             conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _connect(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:
+        """A fresh connection for reading, or ``None`` if the file is absent and not ``create``."""
+        if not self.path.exists():
+            if not create:
+                yield None
+                return
+            _create_private_file(self.path)
+        conn = self._open()
+        try:
             yield conn
         finally:
             conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect(create=True) as conn:
-            assert conn is not None  # create=True always opens
-            conn.execute("BEGIN IMMEDIATE")
+        """The writer connection inside one ``BEGIN IMMEDIATE`` transaction, under the lock.
+
+        The connection stays open for the next write; one opened by the parent of a
+        forked process is never used (nor closed: that could disturb the parent's
+        locks), and any error discards it so that the next write starts afresh.
+        """
+        with self._write_lock:
+            conn = self._writer
+            if conn is None or self._writer_pid != os.getpid():
+                if conn is not None:
+                    _ABANDONED.append(conn)  # the parent's, across a fork: keep it unreferenced-safe
+                self._writer = None
+                _create_private_file(self.path)
+                conn = self._open()
+                self._writer, self._writer_pid = conn, os.getpid()
             try:
-                yield conn
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._writer = None
+                try:
+                    conn.close()
+                except Exception:
+                    pass
                 raise
-            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the writer connection (the next write opens a new one)."""
+        with self._write_lock:
+            conn, self._writer = self._writer, None
+            if conn is not None and self._writer_pid == os.getpid():
+                conn.close()
 
     # --- writing -------------------------------------------------------------------
     def write_spans(self, spans: Sequence[ReadableSpan | SpanData]) -> None:
         """Insert or replace ``spans`` (by trace and span id) in one transaction.
 
-        Idempotent: writing the same span again changes nothing. The summary row of
-        every trace touched is recomputed from all its stored spans, so the spans of a
-        trace may arrive in any order and over many calls.
+        Idempotent: writing the same span again changes nothing. The spans of a trace
+        may arrive in any order and over many calls: a trace first seen in this batch
+        is summarized from the batch's spans in memory; a trace that already has a
+        summary row is re-summarized from all its stored spans (their small
+        ``summary`` column, and the root's attributes for the previews).
         """
-        data = [s if isinstance(s, SpanData) else span_data_from_readable(s) for s in spans]
-        if not data:
+        if not spans:
             return
-        rows = [_span_row(s) for s in data]  # encode before taking the lock
+        rows, traces = _encode_batch(spans)  # encode before taking the lock
+        trace_ids = list(traces)
         with self._write() as conn:
+            existing: set[str] = set()
+            for i in range(0, len(trace_ids), _IN_CHUNK):
+                chunk = trace_ids[i : i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                existing.update(
+                    r[0] for r in conn.execute(f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", chunk)
+                )
             conn.executemany(
                 "INSERT OR REPLACE INTO spans (trace_id, span_id, parent_id, name, start_ns,"
                 " end_ns, status, status_message, attributes, events, resource, summary)"
@@ -142,8 +205,17 @@ class SQLiteStore:
                 rows,
             )
             now = time.time_ns()
-            for trace_id in dict.fromkeys(s.trace_id for s in data):
-                _refresh_trace(conn, trace_id, now)
+            conn.executemany(
+                _INSERT_TRACE.replace("INSERT OR REPLACE", "INSERT", 1),  # new: nothing to replace
+                [
+                    _trace_row_of(list(by_span.values()), now)
+                    for trace_id, by_span in traces.items()
+                    if trace_id not in existing
+                ],
+            )
+            for trace_id in trace_ids:
+                if trace_id in existing:
+                    _refresh_trace(conn, trace_id, now)
 
     def mark_uploaded(self, trace_ids: Iterable[str], destination: str, *, as_of_ns: int | None = None) -> None:
         """Record that ``trace_ids`` were uploaded to ``destination``.
@@ -263,9 +335,321 @@ _TRACE_COLUMNS = (
 )
 
 
+_SUMMARY_PREFIXES = (attr.TRACE_TAG_PREFIX, attr.TRACE_METADATA_PREFIX, "gen_ai.usage.")  # is_summary_key, inlined
+_SUMMARY_KEYS = frozenset({attr.SESSION_ID, attr.USER_ID, attr.TOKEN_USAGE, attr.SPAN_TYPE})
+_IN_CHUNK = 500  # trace ids per "IN (...)" query, well under SQLite's parameter limit
+_INSERT_TRACE = (
+    "INSERT OR REPLACE INTO traces (trace_id, name, start_ns, end_ns, status, tags, metadata,"
+    " session_id, user_id, input_tokens, output_tokens, total_tokens, token_usage, span_count,"
+    " request_preview, response_preview, updated_ns)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: connections opened by a parent process, seen in a forked child: never used nor
+#: closed there (closing could checkpoint or unlock under the parent), kept alive so
+#: that garbage collection does not close them either
+_ABANDONED: list[sqlite3.Connection] = []
+_STORES: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # another thread may have held a store's lock, or been mid-write, at the fork
+    for store in list(_STORES):
+        store._write_lock = threading.Lock()
+        if store._writer is not None:
+            _ABANDONED.append(store._writer)
+            store._writer = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+# Built once: json.dumps with keyword arguments builds a new encoder on every call.
+_encode_strict = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# default=str: attribute values are already JSON-able; this only guards odd events.
+_encode_lenient = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def _dumps(value: Any) -> str:
-    # default=str: attribute values are already JSON-able; this only guards odd events.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _encode_lenient(value)
+
+
+def _encode_attributes(attributes: Any) -> tuple[str, dict[str, Any]]:
+    """The attributes as JSON, once, and the plain dict that was encoded.
+
+    OTel values are str/bool/int/float or tuples of them (JSON arrays already); bytes
+    and mappings, which newer SDKs allow, take the slower path through ``jsonable``.
+    """
+    plain = dict(attributes) if attributes else {}
+    try:
+        return _encode_strict(plain), plain
+    except (TypeError, ValueError):
+        plain = {k: jsonable(v) for k, v in plain.items()}
+        return _encode_lenient(plain), plain
+
+
+class _Light:
+    """What the trace summary reads of one span: its ``summary`` attributes and, for a
+    root, the raw texts of its inputs and outputs (for the previews)."""
+
+    __slots__ = ("end", "inputs", "message", "name", "outputs", "parent_id", "span_id", "start", "status", "summary", "trace_id")
+
+    def __init__(
+        self,
+        trace_id: str,
+        span_id: str,
+        parent_id: str | None,
+        name: str,
+        start: int,
+        end: int | None,
+        status: str,
+        message: str | None,
+        summary: dict[str, Any],
+        inputs: Any,
+        outputs: Any,
+    ) -> None:
+        self.trace_id, self.span_id, self.parent_id, self.name = trace_id, span_id, parent_id, name
+        self.start, self.end, self.status, self.message = start, end, status, message
+        self.summary, self.inputs, self.outputs = summary, inputs, outputs
+
+    def span_data(self) -> SpanData:
+        return SpanData(
+            trace_id=self.trace_id,
+            span_id=self.span_id,
+            parent_id=self.parent_id,
+            name=self.name,
+            span_type="",
+            start_time_ns=self.start,
+            end_time_ns=self.end,
+            status=self.status,
+            status_message=self.message,
+            attributes=self.summary,
+        )
+
+
+def _encode_batch(
+    spans: Sequence[ReadableSpan | SpanData],
+) -> tuple[list[tuple[Any, ...]], dict[str, dict[str, _Light]]]:
+    """Rows for the ``spans`` table, and per trace its spans' summary view."""
+    rows: list[tuple[Any, ...]] = []
+    traces: dict[str, dict[str, _Light]] = {}
+    resources: dict[int, tuple[Any, str]] = {}  # id(resource) -> (resource, JSON), for this batch
+    for span in spans:
+        if isinstance(span, SpanData):
+            row, light = _span_row(span), _light_of(span)
+        else:
+            row, light = _readable_row(span, resources)
+        rows.append(row)
+        traces.setdefault(light.trace_id, {})[light.span_id] = light  # a repeated span: the last wins
+    return rows, traces
+
+
+#: attribute key sets seen -> their summary keys (spans of one kind share their keys)
+_summary_keys_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _summary_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    found = _summary_keys_cache.get(keys)
+    if found is None:
+        found = tuple(k for k in keys if k.startswith(_SUMMARY_PREFIXES) or k in _SUMMARY_KEYS)
+        if len(_summary_keys_cache) >= 512:
+            _summary_keys_cache.clear()
+        _summary_keys_cache[keys] = found
+    return found
+
+
+def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> tuple[tuple[Any, ...], _Light]:
+    """The ``spans`` row of an SDK span, its attributes encoded once, and its summary view."""
+    ctx = span.context
+    if ctx is None:  # the SDK always sets it on recorded spans; guard the Optional type
+        raise ValueError(f"span {span.name!r} has no context")
+    attributes_json, plain = _encode_attributes(span.attributes)
+    summary = {k: jsonable(plain[k]) for k in _summary_keys(tuple(plain))}
+    if span.events:
+        events_json = _dumps(
+            [
+                {
+                    "name": event.name,
+                    "timestamp_ns": event.timestamp,
+                    "attributes": {k: jsonable(v) for k, v in (event.attributes or {}).items()},
+                }
+                for event in span.events
+            ]
+        )
+    else:
+        events_json = "[]"
+    resource = span.resource
+    cached = resources.get(id(resource))
+    if cached is None or cached[0] is not resource:
+        cached = (resource, _dumps({k: jsonable(v) for k, v in resource.attributes.items()}))
+        resources[id(resource)] = cached
+    parent = span.parent
+    trace_id = f"{TRACE_ID_PREFIX}{ctx.trace_id:032x}"
+    span_id = f"{ctx.span_id:016x}"
+    parent_id = f"{parent.span_id:016x}" if parent is not None else None
+    start = span.start_time or 0
+    status = span.status.status_code.name
+    message = span.status.description or None
+    row = (
+        trace_id,
+        span_id,
+        parent_id,
+        span.name,
+        start,
+        span.end_time,
+        status,
+        message,
+        attributes_json,
+        events_json,
+        cached[1],
+        _encode_lenient(summary) if summary else "{}",
+    )
+    root = parent_id is None
+    light = _Light(
+        trace_id,
+        span_id,
+        parent_id,
+        span.name,
+        start,
+        span.end_time,
+        status,
+        message,
+        summary,
+        plain.get(attr.SPAN_INPUTS) if root else None,
+        plain.get(attr.SPAN_OUTPUTS) if root else None,
+    )
+    return row, light
+
+
+def _light_of(span: SpanData, attributes: dict[str, Any] | None = None) -> _Light:
+    """The summary view of a span (``attributes``: its full attributes, if not its own)."""
+    attributes = span.attributes if attributes is None else attributes
+    root = span.parent_id is None
+    return _Light(
+        span.trace_id,
+        span.span_id,
+        span.parent_id,
+        span.name,
+        span.start_time_ns,
+        span.end_time_ns,
+        span.status,
+        span.status_message,
+        {k: v for k, v in attributes.items() if is_summary_key(k)},
+        attributes.get(attr.SPAN_INPUTS) if root else None,
+        attributes.get(attr.SPAN_OUTPUTS) if root else None,
+    )
+
+
+_TRACE_NAME_TAG = attr.TRACE_NAME[len(attr.TRACE_TAG_PREFIX) :]
+
+
+def _trace_row_of(spans: Sequence[_Light], now_ns: int) -> tuple[Any, ...]:
+    """The ``traces`` row summarizing ``spans`` (all the stored spans of one trace).
+
+    The rules are ``summarize_spans``'s (a lone span is summarized directly, as it
+    would be there); the previews are cut from the root's raw input/output texts,
+    never decoded and re-encoded (a JSON string attribute previews as its text).
+    """
+    root = next((s for s in spans if s.parent_id is None), None)
+    previews = (_raw_preview(root.inputs), _raw_preview(root.outputs)) if root is not None else (None, None)
+    if len(spans) == 1:
+        [one] = spans
+        tags: dict[str, str] = {}
+        metadata: dict[str, str] = {}
+        session_id = user_id = None
+        for key, value in one.summary.items():
+            if key.startswith(attr.TRACE_TAG_PREFIX):
+                tags[key[len(attr.TRACE_TAG_PREFIX) :]] = _plain_string(value) or ""
+            elif key.startswith(attr.TRACE_METADATA_PREFIX):
+                metadata[key[len(attr.TRACE_METADATA_PREFIX) :]] = _plain_string(value) or ""
+            elif key == attr.SESSION_ID:
+                session_id = _plain_string(value)
+            elif key == attr.USER_ID:
+                user_id = _plain_string(value)
+        usage = _usage_from_attributes(one.summary)
+        status = ("ERROR" if one.status == "ERROR" else "OK") if root is not None else "IN_PROGRESS"
+        return _row(
+            one.trace_id,
+            tags.get(_TRACE_NAME_TAG) or one.name,
+            one.start,
+            one.end,
+            status,
+            tags,
+            metadata,
+            session_id,
+            user_id,
+            usage,
+            1,
+            *previews,
+            now_ns,
+        )
+    info = summarize_spans([s.span_data() for s in spans])
+    return _row(
+        info.trace_id,
+        info.name,
+        info.start_time_ns,
+        info.end_time_ns,
+        info.status,
+        info.tags,
+        info.metadata,
+        info.session_id,
+        info.user_id,
+        info.token_usage,
+        info.span_count,
+        *previews,
+        now_ns,
+    )
+
+
+def _row(
+    trace_id: str,
+    name: str,
+    start: int,
+    end: int | None,
+    status: str,
+    tags: dict[str, str],
+    metadata: dict[str, str],
+    session_id: str | None,
+    user_id: str | None,
+    usage: dict[str, int] | None,
+    span_count: int,
+    request_preview: str | None,
+    response_preview: str | None,
+    now_ns: int,
+) -> tuple[Any, ...]:
+    counts = usage or {}
+    return (
+        trace_id,
+        name,
+        start,
+        end,
+        status,
+        _dumps(tags) if tags else "{}",
+        _dumps(metadata) if metadata else "{}",
+        session_id,
+        user_id,
+        counts.get(attr.USAGE_INPUT),
+        counts.get(attr.USAGE_OUTPUT),
+        counts.get(attr.USAGE_TOTAL),
+        _dumps(usage) if usage else None,
+        span_count,
+        request_preview,
+        response_preview,
+        now_ns,
+    )
+
+
+def _raw_preview(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        text = raw
+        if raw.startswith('"'):
+            decoded = decode_json(raw)
+            if isinstance(decoded, str):
+                text = decoded
+    else:
+        text = _encode_lenient(raw)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
 def _span_row(span: SpanData) -> tuple[Any, ...]:
@@ -310,37 +694,30 @@ def _refresh_trace(conn: sqlite3.Connection, trace_id: str, now_ns: int) -> None
     """
     rows = conn.execute(
         "SELECT trace_id, span_id, parent_id, name, start_ns, end_ns, status, status_message,"
-        " CASE WHEN parent_id IS NULL THEN attributes ELSE summary END, '[]', '{}'"
+        " CASE WHEN parent_id IS NULL THEN attributes ELSE summary END"
         " FROM spans WHERE trace_id = ?",
         (trace_id,),
     ).fetchall()
-    info = summarize_spans([_span_data(r) for r in rows])
-    usage = info.token_usage or {}
-    conn.execute(
-        "INSERT OR REPLACE INTO traces (trace_id, name, start_ns, end_ns, status, tags, metadata,"
-        " session_id, user_id, input_tokens, output_tokens, total_tokens, token_usage, span_count,"
-        " request_preview, response_preview, updated_ns)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            info.trace_id,
-            info.name,
-            info.start_time_ns,
-            info.end_time_ns,
-            info.status,
-            _dumps(info.tags),
-            _dumps(info.metadata),
-            info.session_id,
-            info.user_id,
-            usage.get(attr.USAGE_INPUT),
-            usage.get(attr.USAGE_OUTPUT),
-            usage.get(attr.USAGE_TOTAL),
-            _dumps(info.token_usage) if info.token_usage else None,
-            info.span_count,
-            info.request_preview,
-            info.response_preview,
-            now_ns,
-        ),
-    )
+    spans = []
+    for r in rows:
+        attributes = json.loads(r[8])  # the root's full attributes, else the summary column
+        root = r[2] is None
+        spans.append(
+            _Light(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                {k: v for k, v in attributes.items() if is_summary_key(k)} if root else attributes,
+                attributes.get(attr.SPAN_INPUTS) if root else None,
+                attributes.get(attr.SPAN_OUTPUTS) if root else None,
+            )
+        )
+    conn.execute(_INSERT_TRACE, _trace_row_of(spans, now_ns))
 
 
 def _trace_info(row: Sequence[Any]) -> TraceInfo:
