@@ -9,8 +9,16 @@ logged.
 When the queue is full the app's thread takes the whole queue out at once and hands
 it to the exporters' ``spill`` (one disk write for thousands of spans, never a
 network wait); an exporter without an outbox (the local store) beside one with an
-outbox is written to directly. With no outbox at all, the new span is dropped,
-counted and logged. Memory therefore stays bounded however long a server is down.
+outbox is written to directly. Memory therefore stays bounded however long a server
+is down.
+
+With no outbox at all (only the local store, which is a local disk itself), a full
+queue means the export thread cannot keep up -- typically a CPU-bound app that
+seldom lets it have the GIL. Dropping would be the wrong trade there, so the app's
+thread applies back-pressure: it takes the oldest batch out of the queue and exports
+it itself, synchronously, then queues its span. The app slows down under overload
+instead of losing traces. Only if that export fails are the batch's spans dropped
+(counted, logged once).
 
 At shutdown (and at exit) the exporters are told to stop waiting in retries, the
 worker gets a bounded time to finish, and whatever is still queued or in flight is
@@ -99,6 +107,7 @@ class Pipeline(SpanProcessor):
         self._forked = False
         self._dropped = 0
         self._drop_logged = False
+        self._direct = 0  # spans being exported by an app thread (back-pressure)
 
     @property
     def exporters(self) -> list[SpanExporter]:
@@ -111,27 +120,37 @@ class Pipeline(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         cond = self._cond
         overflow: list[ReadableSpan] | None = None
+        pressed: list[ReadableSpan] | None = None
         with cond:
             if self._closed:
                 closed = True
             else:
                 closed = False
-                if len(self._queue) >= self._max_queue and not self._can_spill:
-                    self._dropped += 1
-                    self._log_drop("no outbox")
-                    return
-                if len(self._queue) >= self._max_queue:
+                if len(self._queue) >= self._max_queue and self._can_spill:
                     # take the whole queue out: one spill for many spans, outside the lock
                     overflow = list(self._queue)
                     overflow.append(span)
                     self._queue.clear()
                 else:
+                    if len(self._queue) >= self._max_queue:
+                        # back-pressure: no outbox to spill to, so this thread exports the
+                        # oldest batch itself (outside the lock) and its span takes the room
+                        n = min(len(self._queue), self._batch_size)
+                        pressed = [self._queue.popleft() for _ in range(n)]
+                        self._direct += n
                     self._queue.append(span)
                     if self._thread is None:
                         self._start_worker()
                     if len(self._queue) >= self._batch_size:
                         cond.notify()
-        if overflow is not None:
+        if pressed is not None:
+            try:
+                self._spill(pressed, "writing the batch from the app's thread failed", direct=True)
+            finally:
+                with cond:
+                    self._direct -= len(pressed)
+                    cond.notify_all()
+        elif overflow is not None:
             self._spill(overflow, "queue full", direct=True)
         elif closed:
             # a span that outlived a reconfiguration: send it through the current pipeline
@@ -151,6 +170,7 @@ class Pipeline(SpanProcessor):
         self._inflight = []
         self._thread = None
         self._flush_requested = 0
+        self._direct = 0
         self._closed = True
         self._forked = True
 
@@ -254,7 +274,7 @@ class Pipeline(SpanProcessor):
     # --- flush and shutdown ------------------------------------------------------------
     def stats(self) -> FlushResult:
         with self._cond:
-            pending = len(self._queue) + len(self._inflight)
+            pending = len(self._queue) + len(self._inflight) + self._direct
             delivered = sum(c.delivered for c in self._counts)
             failed = sum(c.failed for c in self._counts)
             dropped = self._dropped + sum(c.dropped for c in self._counts)
@@ -265,10 +285,10 @@ class Pipeline(SpanProcessor):
         """Send everything queued now; wait up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            if self._thread is not None and (self._queue or self._inflight):
+            if self._thread is not None and (self._queue or self._inflight or self._direct):
                 self._flush_requested += 1
                 self._cond.notify_all()
-                while self._queue or self._inflight:
+                while self._queue or self._inflight or self._direct:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0 or self._thread is None or not self._thread.is_alive():
                         break

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import tracekit
-from tracekit._store import SQLiteStore
+from tracekit import _errors
+from tracekit._store import SQLiteSpanExporter, SQLiteStore
 
 
 def test_flush_delivers_to_the_local_store_and_counts(store_path: Path) -> None:
@@ -40,18 +41,66 @@ def test_get_trace_flushes_first_and_accepts_both_id_forms(store_path: Path) -> 
     assert tracekit.get_trace("tr-" + "0" * 32) is None
 
 
-def test_a_full_queue_counts_and_logs_every_drop(store_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    # a queue of 5 and a long export interval: the 6th and later spans cannot be kept
+def test_a_full_queue_applies_back_pressure_to_the_local_store(
+    store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a queue of 5 and a long export interval: the worker will not drain it in time, so
+    # the app's thread writes the queued batch to the store itself instead of dropping
     tracekit.configure(max_queue_size=5, export_interval=60, export_batch_size=1000)
     with caplog.at_level(logging.ERROR, logger="tracekit"):
         for i in range(12):
             with tracekit.start_span(f"s{i}"):
                 pass
-    result = tracekit.flush(timeout=10)
-    assert (result.delivered, result.dropped, result.pending) == (5, 7, 0)
+        # before any flush, the overflow is already in the store
+        assert SQLiteStore(store_path).count() >= 5
+        result = tracekit.flush(timeout=10)
+    assert (result.delivered, result.dropped, result.pending, result.failed) == (12, 0, 0, 0)
+    assert result.ok
+    assert SQLiteStore(store_path).count() == 12
+    assert not [r for r in caplog.records if "export queue full" in r.getMessage()]
+
+
+@pytest.mark.allow_internal_errors
+def test_when_the_back_pressure_write_fails_the_drop_is_counted_and_logged_once(
+    store_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracekit.configure(max_queue_size=5, export_interval=60, export_batch_size=1000)
+
+    def broken(self: object, spans: object) -> None:
+        raise OSError("disk full")
+
+    with caplog.at_level(logging.ERROR, logger="tracekit"), _errors.lenient():
+        for i in range(5):  # fills the queue
+            with tracekit.start_span(f"s{i}"):
+                pass
+        monkeypatch.setattr(SQLiteSpanExporter, "export", broken)
+        for i in range(5, 17):  # at s5, s10, s15 the app's thread tries the 5 queued, fails, drops
+            with tracekit.start_span(f"s{i}"):
+                pass
+        monkeypatch.undo()
+        result = tracekit.flush(timeout=10)
+    # three batches of five failed; s15 and s16 were still queued and reach the store
+    assert (result.delivered, result.dropped, result.pending) == (2, 15, 0)
     assert not result.ok
     drops = [r for r in caplog.records if "export queue full" in r.getMessage()]
     assert len(drops) == 1  # logged once, counted always
+    assert "app's thread failed" in drops[0].getMessage()
+
+
+def test_a_tight_loop_with_a_small_queue_loses_nothing(store_path: Path) -> None:
+    # a CPU-bound loop starves the export thread of the GIL: back-pressure, not drops
+    tracekit.configure(max_queue_size=256)
+
+    @tracekit.trace
+    def step(i: int) -> int:
+        return i * i
+
+    total = 0
+    for i in range(20_000):
+        total += step(i)
+    result = tracekit.flush(timeout=60)
+    assert (result.delivered, result.dropped, result.failed, result.pending) == (20_000, 0, 0, 0)
+    assert SQLiteStore(store_path).count() == 20_000
 
 
 def test_exit_hook_drains_pending_spans(tmp_path: Path) -> None:
