@@ -97,6 +97,14 @@ def test_the_writer_connection_is_kept_and_replaced_after_an_error(store: SQLite
     assert store.count() == 4
 
 
+def test_a_store_file_deleted_under_the_writer_is_created_again(store: SQLiteStore) -> None:
+    store.write_spans([make_span(1, 1)])
+    for suffix in ("", "-wal", "-shm"):
+        store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
+    store.write_spans([make_span(2, 1)])  # not into the unlinked file
+    assert [t.trace_id for t in SQLiteStore(store.path).list_traces()] == [trace_id(2)]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_opens_its_own_writer(store: SQLiteStore) -> None:
     store.write_spans([make_span(1, 1)])

@@ -145,10 +145,15 @@ class SQLiteStore:
         """
         with self._write_lock:
             conn = self._writer
-            if conn is None or self._writer_pid != os.getpid():
-                if conn is not None:
-                    _ABANDONED.append(conn)  # the parent's, across a fork: keep it unreferenced-safe
-                self._writer = None
+            if conn is not None and self._writer_pid != os.getpid():
+                _ABANDONED.append(conn)  # the parent's, across a fork: never closed here
+                conn = self._writer = None
+            elif conn is not None and not self.path.exists():
+                # the file was deleted under us: writing on would go to the unlinked file
+                conn.close()
+                conn = self._writer = None
+                self._ready_pid = None  # the new file needs its schema
+            if conn is None:
                 _create_private_file(self.path)
                 conn = self._open()
                 self._writer, self._writer_pid = conn, os.getpid()
@@ -173,8 +178,11 @@ class SQLiteStore:
         """Close the writer connection (the next write opens a new one)."""
         with self._write_lock:
             conn, self._writer = self._writer, None
-            if conn is not None and self._writer_pid == os.getpid():
-                conn.close()
+            if conn is not None:
+                if self._writer_pid == os.getpid():
+                    conn.close()
+                else:
+                    _ABANDONED.append(conn)
 
     # --- writing -------------------------------------------------------------------
     def write_spans(self, spans: Sequence[ReadableSpan | SpanData]) -> None:
