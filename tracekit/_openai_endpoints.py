@@ -251,52 +251,51 @@ def _error_reason(exc: BaseException | None) -> str:
     return END_CANCELLED if type(exc).__name__ == "CancelledError" else END_ERROR
 
 
-class ChatHelperStreamProxy(SyncStreamProxy):
-    """The ``ChatCompletionStream`` of ``chat.completions.stream()``."""
+class _HelperStreamProxy(SyncStreamProxy):
+    """A helper stream whose ``until_done()`` must drain through the proxy: the SDK's own
+    drains its inner iterator, past the proxy, and the span would never see the end."""
 
     def until_done(self) -> Any:
         for _ in self:
             pass
         return self
+
+
+class _AsyncHelperStreamProxy(AsyncStreamProxy):
+    """The async twin of :class:`_HelperStreamProxy`."""
+
+    async def until_done(self) -> Any:
+        async for _ in self:
+            pass
+        return self
+
+
+class ChatHelperStreamProxy(_HelperStreamProxy):
+    """The ``ChatCompletionStream`` of ``chat.completions.stream()``."""
 
     def get_final_completion(self) -> Any:
         self.until_done()
         return self.__wrapped__.get_final_completion()
 
 
-class AsyncChatHelperStreamProxy(AsyncStreamProxy):
+class AsyncChatHelperStreamProxy(_AsyncHelperStreamProxy):
     """The ``AsyncChatCompletionStream`` of ``chat.completions.stream()``."""
-
-    async def until_done(self) -> Any:
-        async for _ in self:
-            pass
-        return self
 
     async def get_final_completion(self) -> Any:
         await self.until_done()
         return await self.__wrapped__.get_final_completion()
 
 
-class ResponsesHelperStreamProxy(SyncStreamProxy):
+class ResponsesHelperStreamProxy(_HelperStreamProxy):
     """The ``ResponseStream`` of ``responses.stream()``."""
-
-    def until_done(self) -> Any:
-        for _ in self:
-            pass
-        return self
 
     def get_final_response(self) -> Any:
         self.until_done()
         return self.__wrapped__.get_final_response()
 
 
-class AsyncResponsesHelperStreamProxy(AsyncStreamProxy):
+class AsyncResponsesHelperStreamProxy(_AsyncHelperStreamProxy):
     """The ``AsyncResponseStream`` of ``responses.stream()``."""
-
-    async def until_done(self) -> Any:
-        async for _ in self:
-            pass
-        return self
 
     async def get_final_response(self) -> Any:
         await self.until_done()
