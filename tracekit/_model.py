@@ -445,6 +445,26 @@ def _ancestor_has_usage(
     return False
 
 
+def trace_facts(
+    layers: Iterable[Mapping[str, Any]],
+) -> tuple[dict[str, str], dict[str, str], str | None, str | None]:
+    """Tags, metadata, session id and user id from spans' attributes; later layers win."""
+    tags: dict[str, str] = {}
+    metadata: dict[str, str] = {}
+    session_id = user_id = None
+    for attributes in layers:
+        for key, value in attributes.items():
+            if key.startswith(attr.TRACE_TAG_PREFIX):
+                tags[key[len(attr.TRACE_TAG_PREFIX) :]] = _plain_string(value) or ""
+            elif key.startswith(attr.TRACE_METADATA_PREFIX):
+                metadata[key[len(attr.TRACE_METADATA_PREFIX) :]] = _plain_string(value) or ""
+            elif key == attr.SESSION_ID:
+                session_id = _plain_string(value)
+            elif key == attr.USER_ID:
+                user_id = _plain_string(value)
+    return tags, metadata, session_id, user_id
+
+
 def summarize_spans(spans: Sequence[SpanData]) -> TraceInfo:
     """Summarize the spans of one trace into a :class:`TraceInfo`.
 
@@ -458,19 +478,7 @@ def summarize_spans(spans: Sequence[SpanData]) -> TraceInfo:
     root = _find_root(ordered)
     # Root last so that its values overwrite; among the others the earliest wins.
     layers = [s for s in reversed(ordered) if s is not root] + ([root] if root else [])
-    tags: dict[str, str] = {}
-    metadata: dict[str, str] = {}
-    session_id = user_id = None
-    for span in layers:
-        for key, value in span.attributes.items():
-            if key.startswith(attr.TRACE_TAG_PREFIX):
-                tags[key[len(attr.TRACE_TAG_PREFIX) :]] = _plain_string(value) or ""
-            elif key.startswith(attr.TRACE_METADATA_PREFIX):
-                metadata[key[len(attr.TRACE_METADATA_PREFIX) :]] = _plain_string(value) or ""
-            elif key == attr.SESSION_ID:
-                session_id = _plain_string(value)
-            elif key == attr.USER_ID:
-                user_id = _plain_string(value)
+    tags, metadata, session_id, user_id = trace_facts(span.attributes for span in layers)
     trace_name_tag = attr.TRACE_NAME[len(attr.TRACE_TAG_PREFIX) :]
     if root is not None:
         start, end = root.start_time_ns, root.end_time_ns

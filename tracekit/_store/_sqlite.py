@@ -34,7 +34,6 @@ from tracekit._model import (
     SpanData,
     Trace,
     TraceInfo,
-    _plain_string,
     _usage_from_attributes,
     decode_json,
     is_summary_key,
@@ -42,6 +41,7 @@ from tracekit._model import (
     make_span_data,
     normalize_trace_id,
     summarize_spans,
+    trace_facts,
     trace_from_spans,
 )
 from tracekit._store._schema import ensure_schema
@@ -561,18 +561,7 @@ def _trace_row_of(spans: Sequence[_Light], now_ns: int) -> tuple[Any, ...]:
     previews = (_raw_preview(root.inputs), _raw_preview(root.outputs)) if root is not None else (None, None)
     if len(spans) == 1:
         [one] = spans
-        tags: dict[str, str] = {}
-        metadata: dict[str, str] = {}
-        session_id = user_id = None
-        for key, value in one.summary.items():
-            if key.startswith(attr.TRACE_TAG_PREFIX):
-                tags[key[len(attr.TRACE_TAG_PREFIX) :]] = _plain_string(value) or ""
-            elif key.startswith(attr.TRACE_METADATA_PREFIX):
-                metadata[key[len(attr.TRACE_METADATA_PREFIX) :]] = _plain_string(value) or ""
-            elif key == attr.SESSION_ID:
-                session_id = _plain_string(value)
-            elif key == attr.USER_ID:
-                user_id = _plain_string(value)
+        tags, metadata, session_id, user_id = trace_facts([one.summary])
         usage = _usage_from_attributes(one.summary)
         status = ("ERROR" if one.status == "ERROR" else "OK") if root is not None else "IN_PROGRESS"
         return _row(
