@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -412,12 +412,15 @@ class _Light:
         status: str,
         message: str | None,
         summary: dict[str, Any],
-        inputs: Any,
-        outputs: Any,
+        texts: Mapping[str, Any],
     ) -> None:
+        """``texts``: the span's full attributes; only a root keeps its input/output texts."""
         self.trace_id, self.span_id, self.parent_id, self.name = trace_id, span_id, parent_id, name
         self.start, self.end, self.status, self.message = start, end, status, message
-        self.summary, self.inputs, self.outputs = summary, inputs, outputs
+        root = parent_id is None
+        self.summary = summary
+        self.inputs = texts.get(attr.SPAN_INPUTS) if root else None
+        self.outputs = texts.get(attr.SPAN_OUTPUTS) if root else None
 
     def span_data(self) -> SpanData:
         return SpanData(
@@ -511,7 +514,6 @@ def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> 
         cached[1],
         _encode_lenient(summary) if summary else "{}",
     )
-    root = parent_id is None
     light = _Light(
         trace_id,
         span_id,
@@ -522,8 +524,7 @@ def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> 
         status,
         message,
         summary,
-        plain.get(attr.SPAN_INPUTS) if root else None,
-        plain.get(attr.SPAN_OUTPUTS) if root else None,
+        plain,
     )
     return row, light
 
@@ -531,7 +532,6 @@ def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> 
 def _light_of(span: SpanData, attributes: dict[str, Any] | None = None) -> _Light:
     """The summary view of a span (``attributes``: its full attributes, if not its own)."""
     attributes = span.attributes if attributes is None else attributes
-    root = span.parent_id is None
     return _Light(
         span.trace_id,
         span.span_id,
@@ -542,8 +542,7 @@ def _light_of(span: SpanData, attributes: dict[str, Any] | None = None) -> _Ligh
         span.status,
         span.status_message,
         {k: v for k, v in attributes.items() if is_summary_key(k)},
-        attributes.get(attr.SPAN_INPUTS) if root else None,
-        attributes.get(attr.SPAN_OUTPUTS) if root else None,
+        attributes,
     )
 
 
@@ -710,8 +709,7 @@ def _refresh_trace(conn: sqlite3.Connection, trace_id: str, now_ns: int) -> None
                 r[6],
                 r[7],
                 {k: v for k, v in attributes.items() if is_summary_key(k)} if root else attributes,
-                attributes.get(attr.SPAN_INPUTS) if root else None,
-                attributes.get(attr.SPAN_OUTPUTS) if root else None,
+                attributes,
             )
         )
     conn.execute(_INSERT_TRACE, _trace_row_of(spans, now_ns))
