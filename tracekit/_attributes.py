@@ -87,6 +87,7 @@ STREAM_END_REASON: Final = "tracekit.stream.end_reason"  # exhausted | closed | 
 FIRST_TOKEN_EVENT: Final = "gen_ai.first_token"  # event name for the time to first token
 TRUNCATED: Final = "tracekit.truncated"  # names of attributes cut to the payload limit
 FUNCTION_NAME: Final = "tracekit.function"  # module.qualname of a @trace'd function
+REMOTE_PARENT: Final = "tracekit.remote_parent"  # True on a local top span whose parent is a caller's span (traceparent)
 LINKED_FROM: Final = "tracekit.linked_from"  # foreign OTel trace id this trace was started under
 
 # Span types accepted by the MLflow server (mlflow.spanType).

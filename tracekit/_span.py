@@ -111,6 +111,17 @@ class Span:
         return f"{self._otel.get_span_context().span_id:016x}"
 
     @property
+    def traceparent(self) -> str | None:
+        """This span as a W3C ``traceparent`` header value (to continue the trace in
+        another process); None when not recording."""
+        if self._otel is None:
+            return None
+        from tracekit._propagation import format_traceparent
+
+        context = self._otel.get_span_context()
+        return format_traceparent(context.trace_id, context.span_id, True)
+
+    @property
     def otel_span(self) -> OTelSpan | None:
         """The underlying OpenTelemetry SDK span (for advanced use)."""
         if self._otel is not None and self._attrs and not self._ended:
@@ -310,8 +321,14 @@ def open_span(
     span_type: SpanType | str | None = SpanType.UNKNOWN,
     attributes: Mapping[str, Any] | None = None,
     start_time_ns: int | None = None,
+    remote_parent: Any = None,
 ) -> Span:
     """Start a span under the current tracekit span (or as a new trace's root).
+
+    ``remote_parent`` (a ``traceparent`` value or headers holding one) names a
+    caller's span in another process: when given and valid, the span continues that
+    trace as a child of that span instead of nesting under the current span. A caller
+    that marked its trace unsampled gets a no-op span (its decision is respected).
 
     Does not make it current: :func:`activate` does. Never raises; returns
     :data:`NOOP_SPAN` when tracing is off, the trace was not sampled, or the start
@@ -319,20 +336,27 @@ def open_span(
     """
     global _last_trace_id
     try:
-        parent = _current.get()
+        remote = None
+        if remote_parent is not None:
+            from tracekit._propagation import extract
+
+            remote = extract(remote_parent)
+        parent = _current.get() if remote is None else None
         if parent is not None and parent._otel is None:
             return NOOP_SPAN  # inside an unsampled or disabled trace
         settings = _config.get()
         if not settings.enabled:
             return NOOP_SPAN
-        if parent is None and settings.sample_rate < 1.0:
+        if remote is not None and not remote.sampled:
+            return NOOP_SPAN
+        if parent is None and remote is None and settings.sample_rate < 1.0:
             import random  # only when sampling: keeps `import tracekit` light
 
             if random.random() >= settings.sample_rate:
                 return NOOP_SPAN
         type_name = _type_name(span_type)
         otel = _tracer.start_otel_span(
-            name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns
+            name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns, remote
         )
         span = Span(otel, name, type_name, parent._root if parent is not None else None)
         if parent is None:
@@ -369,8 +393,9 @@ def _span_scope(
     span_type: SpanType | str | None,
     inputs: Any,
     attributes: Mapping[str, Any] | None,
+    parent: Any = None,
 ) -> Iterator[Span]:
-    span = open_span(name, span_type, attributes)
+    span = open_span(name, span_type, attributes, remote_parent=parent)
     if inputs is not None:
         span.set_inputs(inputs)
     token = _current.set(span)
@@ -394,6 +419,15 @@ class start_span:
 
     >>> with tracekit.start_span("lookup", span_type=tracekit.SpanType.TOOL, inputs={"city": "Oslo"}) as span:
     ...     span.set_outputs({"temp_c": 4})
+
+    ``parent`` continues a trace begun in another process: the incoming request's
+    headers (any mapping, or a list of pairs) or its ``traceparent`` value. The span is
+    then a child of the caller's span in the caller's trace (and is marked
+    ``tracekit.remote_parent``); a missing or malformed header starts a new trace as
+    usual.
+
+    >>> with tracekit.start_span("handle /chat", span_type="CHAIN", parent=request.headers):
+    ...     ...
     """
 
     __slots__ = ("_acm", "_args", "_cm")
@@ -404,8 +438,9 @@ class start_span:
         span_type: SpanType | str | None = SpanType.UNKNOWN,
         inputs: Any = None,
         attributes: Mapping[str, Any] | None = None,
+        parent: Any = None,
     ) -> None:
-        self._args = (name, span_type, inputs, attributes)
+        self._args = (name, span_type, inputs, attributes, parent)
 
     def __enter__(self) -> Span:
         self._cm = _span_scope(*self._args)
@@ -428,8 +463,9 @@ async def _async_span_scope(
     span_type: SpanType | str | None,
     inputs: Any,
     attributes: Mapping[str, Any] | None,
+    parent: Any = None,
 ) -> AsyncIterator[Span]:
-    with _span_scope(name, span_type, inputs, attributes) as span:
+    with _span_scope(name, span_type, inputs, attributes, parent) as span:
         yield span
 
 

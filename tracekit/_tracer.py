@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from tracekit._pipeline import FlushResult, Pipeline
+    from tracekit._propagation import RemoteParent
 
 _lock = threading.RLock()
 _provider: TracerProvider | None = None
@@ -72,8 +73,10 @@ def start_otel_span(
     span_type: str,
     attributes: Mapping[str, Any] | None,
     start_time_ns: int | None,
+    remote_parent: RemoteParent | None = None,
 ) -> OTelSpan:
-    """Start an SDK span under ``parent`` (a tracekit span) or as a new trace's root."""
+    """Start an SDK span under ``parent`` (a tracekit span), under ``remote_parent`` (a
+    caller's span in another process, from its ``traceparent``) or as a new trace's root."""
     global _otel_api
     if _otel_api is None:
         from opentelemetry import trace as trace_api
@@ -86,6 +89,14 @@ def start_otel_span(
     links = None
     if parent is not None:
         context = trace_api.set_span_in_context(parent, new_context())
+    elif remote_parent is not None:
+        remote = trace_api.SpanContext(
+            remote_parent.trace_id,
+            remote_parent.span_id,
+            is_remote=True,
+            trace_flags=trace_api.TraceFlags(trace_api.TraceFlags.SAMPLED if remote_parent.sampled else 0),
+        )
+        context = trace_api.set_span_in_context(trace_api.NonRecordingSpan(remote), new_context())
     else:
         # A root. If the app has a foreign span active, link to it instead of
         # becoming its child: the MLflow server would wait for a root it never gets.
@@ -95,6 +106,8 @@ def start_otel_span(
         if foreign_ctx.is_valid:
             links = [trace_api.Link(foreign_ctx)]
     values: dict[str, Any] = {attr.SPAN_TYPE: span_type}
+    if remote_parent is not None and parent is None:
+        values[attr.REMOTE_PARENT] = True
     if attributes:
         from tracekit._span import _attribute_value
 
