@@ -6,38 +6,50 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# shellcheck source=scripts/venvs.sh
+source scripts/venvs.sh
 
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-fi
-if ! .venv/bin/python -c "import tracekit, pytest, openai, anthropic, google.genai" 2>/dev/null; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
-fi
+# .venv: tracekit + dev extras, rebuilt daily so the newest SDK releases are tested
+install_dev() { "$1/bin/python" -m pip install -q -e '.[dev]'; }
+cached_venv .venv "dev $(sha256sum pyproject.toml) $(date +%F)" install_dev
+.venv/bin/python -m pip install -q --no-deps -e .   # point the cached venv at this checkout
 
 # mlflow 3.17.2 is the newest that installs from the registry here (see shared/MLFLOW_SERVER.md)
-if [ ! -x .venv-mlflow/bin/mlflow ]; then
-  "$PY" -m venv .venv-mlflow
-  .venv-mlflow/bin/python -m pip install -q --upgrade pip
-  .venv-mlflow/bin/python -m pip install -q 'mlflow[auth]==3.17.2'
-fi
+install_mlflow() { "$1/bin/python" -m pip install -q 'mlflow[auth,genai]==3.17.2'; }
+cached_venv .venv-mlflow "mlflow[auth,genai]==3.17.2" install_mlflow
 export TK_MLFLOW_BIN="$PWD/.venv-mlflow/bin/mlflow"
 export MLFLOW_DISABLE_TELEMETRY=true
 
 # the oldest SDK releases pyproject.toml declares, for tests/compat (the range's low end)
 OLDEST="openai==1.66.0 anthropic==0.49.0 google-genai==1.10.0"
-if ! .venv-oldest/bin/python -c "import tracekit, openai, anthropic, google.genai, pytest_asyncio" 2>/dev/null; then
-  "$PY" -m venv .venv-oldest
-  .venv-oldest/bin/python -m pip install -q --upgrade pip
-  .venv-oldest/bin/python -m pip install -q $OLDEST pytest pytest-asyncio pytest-timeout
-  .venv-oldest/bin/python -m pip install -q -e .
-fi
+install_oldest() { "$1/bin/python" -m pip install -q $OLDEST pytest pytest-asyncio pytest-timeout -e .; }
+cached_venv .venv-oldest "oldest $OLDEST $(sha256sum pyproject.toml) $(date +%F)" install_oldest
+.venv-oldest/bin/python -m pip install -q --no-deps -e .
 
-echo "== ruff"
-.venv/bin/ruff check tracekit tests examples bench scripts
-echo "== mypy --strict tracekit"
-.venv/bin/mypy
-echo "== pytest (newest SDKs)"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
-echo "== pytest tests/compat (oldest supported SDKs: $OLDEST)"
-.venv-oldest/bin/python -m pytest -q -p no:cacheprovider tests/compat
+# Every half runs and reports, whatever an earlier one did: a red newest-SDK run must
+# not hide the oldest-SDK results (or the other way round). The exit code is non-zero
+# when any step failed.
+failed=()
+step() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then
+    results+=("ok      $name")
+  else
+    results+=("FAILED  $name (exit $?)")
+    failed+=("$name")
+  fi
+}
+results=()
+step "ruff" .venv/bin/ruff check tracekit tests examples bench scripts
+step "mypy --strict tracekit" .venv/bin/mypy
+step "pytest (newest SDKs: $(.venv/bin/python scripts/sdk_versions.py))" \
+  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+step "pytest tests/compat (oldest supported SDKs: $(.venv-oldest/bin/python scripts/sdk_versions.py))" \
+  .venv-oldest/bin/python -m pytest -q -p no:cacheprovider tests/compat
+
+echo "== summary"
+printf '%s\n' "${results[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  exit 1
+fi

@@ -133,10 +133,13 @@ def test_midstream_error_event_raises(anthropic_client: Any) -> None:
 def test_cutoff_disconnect_empty_refusal(anthropic_client: Any) -> None:
     events = list(create(anthropic_client, stream=True, **scenario("cutoff")))
     assert events[-1].type == "content_block_delta"
-    # anthropic 2.12.0 does not wrap transport errors raised while reading a
-    # stream: the raw httpx2 exception reaches the caller (openai wraps it).
-    with pytest.raises(httpx2.RemoteProtocolError):
+    # A transport error while reading a stream: anthropic 2.12.0 let the raw httpx2
+    # exception reach the caller; 2.17.0 wraps it in APIConnectionError, as openai does,
+    # with the transport error as its cause. Either way the drop must surface.
+    with pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError)) as dropped:
         list(create(anthropic_client, stream=True, **scenario("disconnect")))
+    if isinstance(dropped.value, anthropic.APIConnectionError):
+        assert isinstance(dropped.value.__cause__, httpx2.RemoteProtocolError)
     with pytest.raises(anthropic.APIConnectionError):
         create(anthropic_client, **scenario("disconnect"))
     with anthropic_client.messages.stream(model="c", max_tokens=10, messages=MESSAGES, **scenario("empty_stream")) as stream:
