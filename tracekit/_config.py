@@ -180,6 +180,7 @@ _OTHER_ENV: Final = frozenset(
         "TRACEKIT_HOME",
         "TRACEKIT_OUTBOX_DIR",
         "TRACEKIT_OUTBOX_MAX_BYTES",
+        "TRACEKIT_OTLP_ATTRIBUTES",  # the OTLP exporter's attribute families
         "TRACEKIT_STRICT",
     }
 )

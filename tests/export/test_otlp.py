@@ -81,3 +81,27 @@ def test_otlp_beside_mlflow(
     assert f"{receiver.spans()[0].trace_id.hex()}" == trace_id[3:]
     exp_id = rest.experiment_id(mlflow_server.uri, experiment)
     assert [t["trace_id"] for t in rest.search_trace_infos(mlflow_server.uri, exp_id or "")] == [trace_id]
+
+
+@pytest.mark.parametrize("families", [None, "openinference", "none"])
+def test_otlp_spans_carry_the_chosen_attribute_families(
+    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, store_path: object, families: str | None
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    if families is not None:
+        monkeypatch.setenv("TRACEKIT_OTLP_ATTRIBUTES", families)
+    nested_trace()
+    assert tracekit.flush(timeout=20).ok
+    spans = {s.name: _attrs(s) for s in receiver.spans()}
+    llm, chain = spans["openai.chat.completions.create"], spans["answer"]
+    has_genai = any(k.startswith("gen_ai.input") for k in llm)
+    has_oi = "openinference.span.kind" in llm
+    assert (has_genai, has_oi) == {None: (True, True), "openinference": (False, True), "none": (False, False)}[families]
+    if has_oi:
+        assert llm["openinference.span.kind"] == "LLM" and chain["openinference.span.kind"] == "CHAIN"
+        assert llm["llm.input_messages.0.message.role"]
+        assert chain["input.value"] == chain["mlflow.spanInputs"]
+    # the local store keeps exactly what was recorded: the extra families are for OTLP only
+    trace = tracekit.get_trace(tracekit.get_last_trace_id() or "")
+    assert trace is not None
+    assert not any(k.startswith(("gen_ai.input", "openinference.", "llm.input")) for s in trace.spans for k in s.attributes)

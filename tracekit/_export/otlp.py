@@ -11,7 +11,10 @@ OpenTelemetry specification and its Python SDK):
 * ``OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT``: seconds, as the Python SDK reads it;
 * ``OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE``, ``..._CLIENT_CERTIFICATE``, ``..._CLIENT_KEY``;
 * ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL``: only ``http/protobuf`` is spoken; ``grpc``
-  is reported once and the destination is skipped rather than mis-sent.
+  is reported once and the destination is skipped rather than mis-sent;
+* ``TRACEKIT_OTLP_ATTRIBUTES``: which extra attribute families the spans carry for
+  backends that do not read MLflow's keys (``genai,openinference`` by default, see
+  :mod:`tracekit._export._semconv`), or ``none``.
 
 Headers may hold API keys: they are never written to the outbox, so a later process
 (or ``tracekit sync``) needs the same variables to resend.
@@ -24,13 +27,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from tracekit._export._http import HttpClient
+from tracekit._export._semconv import FAMILIES, parse_families, with_semconv
 from tracekit._export._sender import ReliableExporter
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = ["OtlpConfig", "OtlpExporter", "otlp_config", "parse_headers"]
 
@@ -46,6 +53,7 @@ class OtlpConfig:
     certificate: str | None = None
     client_certificate: str | None = None
     client_key: str | None = None
+    attribute_families: tuple[str, ...] = FAMILIES
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -108,6 +116,7 @@ def otlp_config(environ: Mapping[str, str]) -> OtlpConfig | None:
         certificate=_get(environ, "CERTIFICATE"),
         client_certificate=_get(environ, "CLIENT_CERTIFICATE"),
         client_key=_get(environ, "CLIENT_KEY"),
+        attribute_families=parse_families(environ.get("TRACEKIT_OTLP_ATTRIBUTES")),
     )
 
 
@@ -157,6 +166,9 @@ class OtlpExporter(ReliableExporter):
 
     def describe(self) -> str:
         return self.config.endpoint
+
+    def _prepare(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+        return with_semconv(spans, self.config.attribute_families) if self.config.attribute_families else spans
 
     def _url(self) -> str:
         return self.config.endpoint
