@@ -20,6 +20,16 @@ cached_venv .venv-mlflow "mlflow[auth,genai]==3.17.2" install_mlflow
 export TK_MLFLOW_BIN="$PWD/.venv-mlflow/bin/mlflow"
 export MLFLOW_DISABLE_TELEMETRY=true
 
+# Arize Phoenix, a third-party OpenTelemetry backend, with OpenInference's own OpenAI
+# instrumentor (tests/otel compare tracekit's spans with its view of the same call)
+OPENAI_NOW=$(.venv/bin/python -c 'from importlib.metadata import version; print(version("openai"))')
+install_phoenix() {
+  "$1/bin/python" -m pip install -q 'arize-phoenix==20.26.1' openinference-instrumentation-openai \
+    opentelemetry-exporter-otlp-proto-http "openai==$OPENAI_NOW"
+}
+cached_venv .venv-phoenix "phoenix arize-phoenix==20.26.1 openai==$OPENAI_NOW $(date +%F)" install_phoenix
+export TK_PHOENIX_VENV="$PWD/.venv-phoenix"
+
 # the oldest SDK releases pyproject.toml declares, for tests/compat (the range's low end)
 OLDEST="openai==1.66.0 anthropic==0.49.0 google-genai==1.10.0"
 install_oldest() { "$1/bin/python" -m pip install -q $OLDEST pytest pytest-asyncio pytest-timeout -e .; }

@@ -99,7 +99,7 @@ def semconv_attributes(attributes: Mapping[str, Any], families: Sequence[str] = 
         if tools:
             out[attr.GEN_AI_TOOL_DEFINITIONS] = _dumps([_flat_tool(t) for t in tools])
     if "openinference" in families:
-        out.update(_openinference(attributes, span_type, conversation, tools))
+        out.update(_openinference(attributes, span_type, conversation, tools, inputs, outputs))
     return {key: value for key, value in out.items() if key not in attributes}
 
 
@@ -466,14 +466,19 @@ def _oi_messages(prefix: str, messages: Sequence[Mapping[str, Any]], into: dict[
 
 
 def _openinference(
-    attributes: Mapping[str, Any], span_type: str, conversation: Conversation | None, tools: list[Any]
+    attributes: Mapping[str, Any],
+    span_type: str,
+    conversation: Conversation | None,
+    tools: list[Any],
+    inputs: Any,
+    outputs: Any,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"openinference.span.kind": _KINDS.get(span_type, "CHAIN")}
-    for key, target in ((attr.SPAN_INPUTS, "input"), (attr.SPAN_OUTPUTS, "output")):
+    for key, target, parsed in ((attr.SPAN_INPUTS, "input", inputs), (attr.SPAN_OUTPUTS, "output", outputs)):
         value = attributes.get(key)
         if isinstance(value, str):
             out[f"{target}.value"] = value
-            out[f"{target}.mime_type"] = "application/json" if _loads(value) is not None else "text/plain"
+            out[f"{target}.mime_type"] = "application/json" if parsed is not None or value == "null" else "text/plain"
     model = attributes.get(attr.GEN_AI_RESPONSE_MODEL) or attributes.get(attr.GEN_AI_REQUEST_MODEL)
     if model:
         out["llm.model_name"] = str(model)
@@ -497,7 +502,6 @@ def _openinference(
     reasoning = attributes.get(attr.GEN_AI_USAGE_REASONING)
     if isinstance(reasoning, int):
         out.setdefault("llm.token_count.completion_details.reasoning", reasoning)
-    inputs = _loads(attributes.get(attr.SPAN_INPUTS))
     if span_type in ("LLM", "CHAT_MODEL") and isinstance(inputs, Mapping):
         parameters = {k: v for k, v in inputs.items() if k not in _NOT_PARAMETERS}
         config = inputs.get("config")
