@@ -34,6 +34,9 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     show.add_argument("trace_id", metavar="ID", help="trace id (tr-<hex> or <hex>), or a unique prefix of it")
     show.add_argument("--io", action="store_true", help="also print each span's inputs and outputs")
     show.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    show.add_argument(
+        "--chat", action="store_true", help="show each model call as a conversation (system, user, assistant, tools)"
+    )
     show.set_defaults(handler=run_show)
 
 
@@ -88,9 +91,23 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
         print(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False, default=str), file=ctx.out)
         return 0
     style = _render.Style(color=ctx.color, unicode=ctx.unicode)
+    if args.chat:
+        from tracekit._cli._chat import chat_lines
+
+        lines = [*_render.trace_header(trace.info, style), *chat_lines(trace, style, _width())]
+        for line in lines:
+            print(line, file=ctx.out)
+        return 0
     for line in _render.trace_tree(trace, style, show_io=args.io):
         print(line, file=ctx.out)
     return 0
+
+
+def _width() -> int:
+    """The terminal's width (``COLUMNS`` wins), never under 60 columns."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _find(store: SQLiteStore, text: str) -> Trace:
