@@ -127,6 +127,12 @@ def get_trace(trace_id: str, timeout: float = 5.0) -> Trace | None:
     >>> trace = tracekit.get_trace(tracekit.get_last_trace_id())
     >>> [span.name for span in trace.spans]
     """
+    if not isinstance(trace_id, str):
+        hint = " (get_last_trace_id() is None until a trace has been recorded)" if trace_id is None else ""
+        raise TypeError(f"get_trace() takes a trace id such as 'tr-<32 hex>', not {type(trace_id).__name__}{hint}")
+    from tracekit._model import normalize_trace_id
+
+    trace_id = normalize_trace_id(trace_id)  # ValueError names the accepted forms
     _tracer.flush(timeout)
     settings = _config.get()
     store_path = settings.store_path

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import tracekit
@@ -120,7 +122,12 @@ def run_agent(server: Any, providers: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tracekit demo", description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--io", action="store_true", help="also print each span's inputs and outputs")
+    parser.add_argument("--store", help="the local store to write (default: the configured one)")
+    parser.add_argument("--color", dest="color", action="store_const", const=True, default=None)
+    parser.add_argument("--no-color", dest="color", action="store_const", const=False)
     args = parser.parse_args(argv)
+    if args.store:
+        tracekit.set_tracking_uri(f"sqlite:///{Path(args.store).expanduser().resolve()}")
 
     from tracekit.testing import FakeLLMServer
 
@@ -141,10 +148,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result.ok else 1
     from tracekit._cli import main as cli
 
+    store = ["--store", str(settings.store_path)] if args.store else []
+    color = [] if args.color is None else ["--color" if args.color else "--no-color"]
+    print("tracekit demo: the LLM was tracekit's built-in fake server (no network, no key)")
     print(f"tracekit demo: one trace written to {settings.store_path}\n")
-    code = cli(["traces", "show", trace_id, *(["--io"] if args.io else [])])
-    print(f"\nbrowse it again with:  tracekit traces list   /   tracekit traces show {trace_id[:11]} --io")
+    code = cli([*store, *color, "traces", "show", trace_id, *(["--io"] if args.io else [])])
+    command = " ".join([_tracekit_command(), *store])
+    print("\nbrowse it again with:")
+    for rest in ("traces list", f"traces show {trace_id[:11]} --chat", f"traces show {trace_id[:11]} --io"):
+        print(f"  {command} {rest}")
     return code
+
+
+def _tracekit_command() -> str:
+    """How to run the ``tracekit`` command from here: its bare name when the shell finds
+    this very installation, else its full path (a virtualenv that is not activated)."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "tracekit"
+    found = shutil.which("tracekit")
+    if found and Path(found).resolve() == beside.resolve():
+        return "tracekit"
+    if beside.exists():
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m tracekit"
 
 
 if __name__ == "__main__":

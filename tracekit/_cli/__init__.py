@@ -75,7 +75,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every registered subcommand."""
+    from tracekit import __version__
+
     parser = _Parser(prog="tracekit", description="Browse the traces tracekit recorded.", _top=True)
+    parser.add_argument("--version", action="version", version=f"tracekit {__version__}")
     # _Parser is an ArgumentParser; argparse's stub types the action by parser class.
     subparsers = cast(
         "SubParsers[argparse.ArgumentParser]",

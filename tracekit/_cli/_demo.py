@@ -15,7 +15,7 @@ DEMO_MODULE = "tracekit._demo"
 def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     """Add ``demo``; its arguments are passed on to the demo untouched."""
     demo = subparsers.add_parser("demo", help="record a few example traces against a built-in fake LLM server, offline")
-    demo.add_argument("demo_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    demo.add_argument("--io", action="store_true", help="also print each span's inputs and outputs")
     demo.set_defaults(handler=run_demo)
 
 
@@ -27,9 +27,12 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
         if exc.name != DEMO_MODULE:
             raise  # something the demo needs is missing: not the same message
         raise CliError(f"`tracekit demo` is not available: {DEMO_MODULE} is missing from this installation") from None
+    argv = ["--io"] if args.io else []
     if ctx.store_spec is not None:
         # The demo records through the normal configuration; point it at --store.
         os.environ[TRACKING_URI_ENV] = f"sqlite:///{ctx.store_path()}"
+        argv += ["--store", str(ctx.store_path())]
+    argv += ["--color"] if ctx.color else ["--no-color"]
     main = module.main
-    result = main(list(args.demo_args)) if inspect.signature(main).parameters else main()
+    result = main(argv) if inspect.signature(main).parameters else main()
     return result if isinstance(result, int) else 0
