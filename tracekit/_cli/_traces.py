@@ -39,6 +39,11 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     )
     show.set_defaults(handler=run_show)
 
+    export = sub.add_parser("export", help="write one trace as OTLP/JSON, e.g. to attach to a bug report")
+    export.add_argument("trace_id", metavar="ID", help="trace id (tr-<hex> or <hex>), or a unique prefix of it")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(handler=run_export)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -100,6 +105,26 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     for line in _render.trace_tree(trace, style, show_io=args.io):
         print(line, file=ctx.out)
+    return 0
+
+
+def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    """Write one trace as an OTLP/JSON ``ExportTraceServiceRequest``."""
+    from pathlib import Path
+
+    from tracekit._export._encode import readable_from_data
+    from tracekit._export._otlp_json import to_otlp_json
+
+    trace = _find(ctx.open_store(), args.trace_id)
+    text = json.dumps(to_otlp_json([readable_from_data(span) for span in trace.spans]), indent=2, ensure_ascii=False)
+    if args.output is None:
+        print(text, file=ctx.out)
+        return 0
+    try:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"wrote {trace.info.trace_id} ({len(trace.spans)} spans) to {args.output} as OTLP/JSON", file=ctx.err)
     return 0
 
 
