@@ -48,23 +48,27 @@ MAX_ERROR_BODY = 8192
 
 def lower_headers(headers: Any) -> dict[str, str]:
     """``headers`` as a dict with lower-case names (empty for anything that is not headers)."""
-    items = getattr(headers, "items", None)
+    # httpx's multi_items() is a plain list of (lower-case name, value): cheaper than items()
+    items = getattr(headers, "multi_items", None) or getattr(headers, "items", None)
     if not callable(items):
         return {}
     return {str(k).lower(): str(v) for k, v in items()}
 
 
+_PREFIX_KINDS: tuple[tuple[str, str], ...] = (
+    ("x-litellm-", "litellm"),
+    ("x-mlflow-gateway-", "mlflow"),
+    ("x-kong-", "kong"),
+    ("x-databricks-", "databricks"),
+)
+_PREFIXES = tuple(prefix for prefix, _ in _PREFIX_KINDS)
+
+
 def kind(headers: Mapping[str, str], base_path: Any) -> str | None:
     """The gateway's kind from lower-cased response headers and the base URL's path."""
     for name in headers:
-        if name.startswith("x-litellm-"):
-            return "litellm"
-        if name.startswith("x-mlflow-gateway-"):
-            return "mlflow"
-        if name.startswith("x-kong-"):
-            return "kong"
-        if name.startswith("x-databricks-"):
-            return "databricks"
+        if name.startswith(_PREFIXES):  # one C-level test per header on the common path
+            return next(k for prefix, k in _PREFIX_KINDS if name.startswith(prefix))
     if "kong" in headers.get("via", "").lower():
         return "kong"
     path = base_path if isinstance(base_path, str) else ""
@@ -72,6 +76,14 @@ def kind(headers: Mapping[str, str], base_path: Any) -> str | None:
         return "mlflow"
     if "/serving-endpoints" in path:
         return "databricks"
+    return None
+
+
+def _first(headers: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = headers.get(name)
+        if value:
+            return value
     return None
 
 
@@ -92,14 +104,16 @@ def attributes(headers: Mapping[str, str], base_path: Any, response_model: Any, 
     if found:
         values[attr.GATEWAY_KIND] = found
     for key, names in _IDS:
-        value = next((headers[n] for n in names if headers.get(n)), None)
+        value = _first(headers, names)
         if value:
             values[key] = value
     for key, names in _TIMINGS:
-        number = next((v for v in (_number(headers.get(n)) for n in names) if v is not None), None)
-        if number is not None:
-            values[key] = number
-    served = next((headers[n] for n in _SERVED_MODEL if headers.get(n)), None)
+        for name in names:
+            number = _number(headers.get(name))
+            if number is not None:
+                values[key] = number
+                break
+    served = _first(headers, _SERVED_MODEL)
     if served:
         alias = response_model or request_model
         if alias and alias != served:

@@ -28,7 +28,11 @@ def genai_prices() -> Any:
 
 @pytest.mark.parametrize("helper", [False, True])
 def test_litellm_served_model_and_cost(server: FakeLLMServer, captured: SpanCapture, helper: bool) -> None:
-    headers = {"x-litellm-model-name": "claude-haiku-4-5-20251001", "x-litellm-call-id": "c-1", "x-litellm-response-cost": "0.002"}
+    headers = {
+        "x-litellm-model-name": "claude-haiku-4-5-20251001",
+        "x-litellm-call-id": "c-1",
+        "x-litellm-response-cost": "0.002",
+    }
     server.set_scenario("text", response_headers=headers)
     with anthropic.Anthropic(base_url=server.url_for("/anthropic"), api_key="sk-litellm", max_retries=0) as client:
         if helper:
@@ -52,9 +56,9 @@ def test_litellm_served_model_and_cost(server: FakeLLMServer, captured: SpanCapt
 def test_mlflow_gateway_error_body(server: FakeLLMServer, captured: SpanCapture) -> None:
     detail = {"detail": "Upstream provider returned 529: overloaded"}
     server.set_scenario("error_529", error_body=detail)
-    with anthropic.Anthropic(base_url=server.url_for("/gateway/anthropic"), api_key="unused", max_retries=0) as client:
-        with pytest.raises(anthropic.APIStatusError) as caught:
-            client.messages.create(model="claude-endpoint", max_tokens=16, messages=USER)
+    client = anthropic.Anthropic(base_url=server.url_for("/gateway/anthropic"), api_key="unused", max_retries=0)
+    with client, pytest.raises(anthropic.APIStatusError) as caught:
+        client.messages.create(model="claude-endpoint", max_tokens=16, messages=USER)
     assert caught.value.status_code == 529
     a = only_span(captured).attributes
     assert (a[attr.GATEWAY_KIND], a[attr.ERROR_BODY], a[attr.HTTP_STATUS_CODE]) == ("mlflow", json.dumps(detail), 529)
@@ -82,7 +86,11 @@ def test_cost_with_cache_reads_and_writes(
         cache_write_tokens=50,
     )
     expected = prices.calc_price(usage, MODEL, provider_id="anthropic")
-    costs = {"input_cost": float(expected.input_price), "output_cost": float(expected.output_price), "total_cost": float(expected.total_price)}
+    costs = {
+        "input_cost": float(expected.input_price),
+        "output_cost": float(expected.output_price),
+        "total_cost": float(expected.total_price),
+    }
     assert json.loads(a[attr.LLM_COST]) == costs
     assert (a[attr.COST_INPUT], a[attr.COST_OUTPUT], a[attr.COST_TOTAL]) == tuple(costs.values())
     assert (a[attr.GEN_AI_USAGE_COST], a[attr.COST_SOURCE]) == (costs["total_cost"], "genai-prices")

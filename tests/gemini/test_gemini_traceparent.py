@@ -79,7 +79,9 @@ async def _aembed(c: Any) -> None:
     await c.models.embed_content(model=EMBED_MODEL, contents="x")
 
 
-ASYNC: dict[str, Callable[[Any], Awaitable[None]]] = {f.__name__.lstrip("_"): f for f in (_agenerate, _astream, _achat_stream, _aembed)}
+ASYNC: dict[str, Callable[[Any], Awaitable[None]]] = {
+    f.__name__.lstrip("_"): f for f in (_agenerate, _astream, _achat_stream, _aembed)
+}
 
 
 @pytest.mark.parametrize("surface", sorted(SYNC))

@@ -101,9 +101,9 @@ def test_litellm_served_model_call_id_overhead_and_cost(server: FakeLLMServer, c
 def test_mlflow_gateway_path_headers_and_error_body(server: FakeLLMServer, captured: SpanCapture) -> None:
     detail = {"detail": "Rate limit exceeded for endpoint 'chat': 10 requests per minute"}
     server.set_scenario("error_429", error_body=detail, response_headers={"x-mlflow-gateway-duration-ms": "12"})
-    with OpenAI(base_url=server.url_for("/gateway/openai/v1"), api_key="unused", max_retries=0) as client:
-        with pytest.raises(RateLimitError) as caught:
-            client.chat.completions.create(model="chat", messages=MESSAGES)
+    client = OpenAI(base_url=server.url_for("/gateway/openai/v1"), api_key="unused", max_retries=0)
+    with client, pytest.raises(RateLimitError) as caught:
+        client.chat.completions.create(model="chat", messages=MESSAGES)
     assert caught.value.body == detail  # the app's exception is the SDK's own
     span = only_span(captured)
     assert span.status == "ERROR"
@@ -121,9 +121,9 @@ def test_mlflow_gateway_path_headers_and_error_body(server: FakeLLMServer, captu
 def test_mlflow_gateway_overhead_on_success(server: FakeLLMServer, captured: SpanCapture) -> None:
     headers = {"x-mlflow-gateway-overhead-duration-ms": "1.25", "x-mlflow-gateway-duration-ms": "40"}
     server.set_scenario("text", response_headers=headers)
-    with OpenAI(base_url=server.url_for("/gateway/mlflow/v1"), api_key="unused", max_retries=0) as client:
-        with client.chat.completions.stream(model="chat", messages=MESSAGES) as stream:
-            stream.until_done()
+    client = OpenAI(base_url=server.url_for("/gateway/mlflow/v1"), api_key="unused", max_retries=0)
+    with client, client.chat.completions.stream(model="chat", messages=MESSAGES) as stream:
+        stream.until_done()
     facts = gateway_facts(only_span(captured))
     assert (facts[attr.GATEWAY_KIND], facts[attr.GATEWAY_OVERHEAD_MS], facts[attr.GATEWAY_DURATION_MS]) == ("mlflow", 1.25, 40.0)
 
@@ -134,7 +134,9 @@ def test_kong_headers(server: FakeLLMServer, captured: SpanCapture) -> None:
     with OpenAI(base_url=server.url_for("/openai"), api_key="k", max_retries=0) as client:
         client.embeddings.create(model="text-embedding-3-small", input="hi")
     facts = gateway_facts(only_span(captured))
-    assert {k: facts[k] for k in (attr.GATEWAY_KIND, attr.GATEWAY_CALL_ID, attr.GATEWAY_OVERHEAD_MS, attr.GATEWAY_UPSTREAM_MS)} == {
+    assert {
+        k: facts[k] for k in (attr.GATEWAY_KIND, attr.GATEWAY_CALL_ID, attr.GATEWAY_OVERHEAD_MS, attr.GATEWAY_UPSTREAM_MS)
+    } == {
         attr.GATEWAY_KIND: "kong",
         attr.GATEWAY_CALL_ID: "k-7",
         attr.GATEWAY_OVERHEAD_MS: 2.0,

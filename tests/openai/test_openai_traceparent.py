@@ -154,7 +154,9 @@ ASYNC: dict[str, Callable[[AsyncOpenAI], Awaitable[None]]] = {
 
 
 @pytest.mark.parametrize("surface", sorted(SYNC))
-def test_every_sync_surface_sends_the_llm_span(surface: str, client: OpenAI, server: FakeLLMServer, captured: SpanCapture) -> None:
+def test_every_sync_surface_sends_the_llm_span(
+    surface: str, client: OpenAI, server: FakeLLMServer, captured: SpanCapture
+) -> None:
     SYNC[surface](client)
     assert _sent(server) == _traceparent_of(only_span(captured))
 
