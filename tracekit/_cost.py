@@ -109,9 +109,12 @@ def _write(span: Any, values: Mapping[str, Any]) -> None:
     """Add attributes to an ended span. Every ``ReadableSpan`` made from one SDK span
     shares its ``BoundedAttributes`` (opentelemetry-sdk 1.x), which is read-only after
     the end through the public API: write its dict, as ``Span._flush_attributes`` does."""
-    store = span._attributes._dict
-    for key, value in values.items():
-        store[key] = value
+    target = getattr(span, "_attributes", None)
+    store = getattr(target, "_dict", target)  # a ReadableSpan built by hand may hold a plain dict
+    if not isinstance(store, dict):
+        logger.debug("tracekit: cannot add cost to a span of this shape (%s)", type(target).__name__)
+        return
+    store.update(values)
 
 
 def _price_attributes(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
