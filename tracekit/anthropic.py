@@ -165,8 +165,6 @@ def _table() -> tuple[Patch, ...]:
             # a plain function returning an AsyncMessageStreamManager (anthropic 0.x-2.12.0)
             Patch(module, "AsyncMessages", "stream", helper),
         ]
-
-
     # hands each traced call its HTTP response's headers (anthropic 2.x: every
     # response, streamed or not, raw or parsed, passes ``_process_response``)
     tap = _llm.ResponseTap()
