@@ -21,7 +21,7 @@ Two steps, so that the app's thread never waits for the price table:
 A model genai-prices does not know is marked ``tracekit.cost.unpriced = true``, never
 guessed. Keys: ``mlflow.llm.cost`` (JSON ``{input_cost, output_cost, total_cost}``, what
 the MLflow UI shows and sums per trace; the server computes its own only when the span
-has none), ``gen_ai.usage.cost`` (total, read by Langfuse and others) and
+has none), ``gen_ai.usage.cost`` (the total, under the key OpenLIT writes) and
 ``tracekit.cost.{input,output,total}_usd``.
 """
 
