@@ -71,7 +71,8 @@ def configure(**options: Any) -> _config.Settings:
 
     Settings: ``enabled``, ``tracking_uri``, ``experiment_name``, ``experiment_id``,
     ``sample_rate`` (0.0-1.0, decided once per trace at its root), ``capture_content``
-    (record inputs/outputs), ``max_attribute_length`` (characters per input/output
+    (record inputs/outputs), ``propagate_context`` (send ``traceparent`` to the
+    LLM server or gateway), ``max_attribute_length`` (characters per input/output
     attribute), ``mask`` (``(key, value) -> value`` applied before recording),
     ``max_queue_size``, ``export_batch_size``, ``export_interval``, ``exit_timeout``,
     ``service_name``. An explicit setting wins over ``TRACEKIT_*`` and ``MLFLOW_*``

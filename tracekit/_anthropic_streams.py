@@ -137,7 +137,7 @@ class SyncMessageStreamManagerProxy(SyncStreamProxy):
 
     def __enter__(self) -> Any:
         try:
-            with nested_calls_suppressed():
+            with nested_calls_suppressed(self._self_state.call):
                 stream = self.__wrapped__.__enter__()
         except BaseException as exc:
             self._tk_fail(exc)
@@ -153,7 +153,7 @@ class AsyncMessageStreamManagerProxy(AsyncStreamProxy):
 
     async def __aenter__(self) -> Any:
         try:
-            with nested_calls_suppressed():
+            with nested_calls_suppressed(self._self_state.call):
                 stream = await self.__wrapped__.__aenter__()
         except BaseException as exc:
             self._tk_fail(exc)

@@ -21,6 +21,7 @@ MESSAGE_FORMAT: Final = "mlflow.message.format"
 CHAT_TOOLS: Final = "mlflow.chat.tools"
 LLM_MODEL: Final = "mlflow.llm.model"
 LLM_PROVIDER: Final = "mlflow.llm.provider"
+LLM_COST: Final = "mlflow.llm.cost"  # JSON {"input_cost", "output_cost", "total_cost"} in USD: the MLflow UI's cost
 TRACE_TAG_PREFIX: Final = "mlflow.traceTag."
 TRACE_NAME: Final = "mlflow.traceTag.mlflow.traceName"
 TRACE_METADATA_PREFIX: Final = "mlflow.traceMetadata."
@@ -58,6 +59,7 @@ GEN_AI_USAGE_OUTPUT: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
 GEN_AI_USAGE_CACHE_CREATION: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_USAGE_COST: Final = "gen_ai.usage.cost"  # total USD; not in the conventions: the key OpenLIT writes
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
@@ -108,6 +110,23 @@ SPAN_TYPES: Final = (
     "EVALUATOR",
     "UNKNOWN",
 )
+
+# what a gateway told the client (tracekit/_gateway.py)
+GATEWAY_KIND: Final = "tracekit.gateway.kind"  # mlflow | databricks | litellm | kong; absent for a provider's own API
+GATEWAY_CALL_ID: Final = "tracekit.gateway.call_id"  # x-litellm-call-id, x-kong-request-id
+GATEWAY_MODEL_ALIAS: Final = "tracekit.gateway.model_alias"  # the model the body named when the gateway names another as served
+GATEWAY_OVERHEAD_MS: Final = "tracekit.gateway.overhead_ms"  # time the gateway itself added
+GATEWAY_DURATION_MS: Final = "tracekit.gateway.duration_ms"  # the gateway's whole handling time
+GATEWAY_UPSTREAM_MS: Final = "tracekit.gateway.upstream_ms"  # Kong: time waiting for the provider
+REQUEST_ID: Final = "tracekit.request_id"  # x-request-id / request-id of the response (provider or gateway)
+ERROR_BODY: Final = "tracekit.error.body"  # the error response's body (JSON text, bounded)
+
+# cost in USD (tracekit/_cost.py)
+COST_INPUT: Final = "tracekit.cost.input_usd"
+COST_OUTPUT: Final = "tracekit.cost.output_usd"
+COST_TOTAL: Final = "tracekit.cost.total_usd"
+COST_SOURCE: Final = "tracekit.cost.source"  # gateway | genai-prices
+COST_UNPRICED: Final = "tracekit.cost.unpriced"  # True: the price table does not know the served model
 
 # --- provider-specific facts (tracekit's own) ----------------------------------------
 GEMINI_BLOCK_REASON: Final = "tracekit.gemini.block_reason"  # promptFeedback.blockReason of a blocked prompt

@@ -38,6 +38,7 @@ class Settings:
     experiment_id: str | None = None
     sample_rate: float = 1.0
     capture_content: bool = True
+    propagate_context: bool = True  # send W3C traceparent with every traced SDK call
     max_attribute_length: int = 1_000_000
     max_queue_size: int = 4096
     export_batch_size: int = 512
@@ -124,7 +125,7 @@ def normalize_uri(setting: str, value: object) -> str:
 
 def _validate(name: str, value: Any) -> Any:
     """Parse one setting given explicitly or from the environment."""
-    if name == "enabled" or name == "capture_content":
+    if name in ("enabled", "capture_content", "propagate_context"):
         return _bool(name, value)
     if name == "tracking_uri":
         return normalize_uri(name, value)
@@ -163,6 +164,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "experiment_id": ("TRACEKIT_EXPERIMENT_ID",),
     "sample_rate": ("TRACEKIT_SAMPLE_RATE",),
     "capture_content": ("TRACEKIT_CAPTURE_CONTENT",),
+    "propagate_context": ("TRACEKIT_PROPAGATE_CONTEXT",),
     "max_attribute_length": ("TRACEKIT_MAX_ATTRIBUTE_LENGTH",),
     "max_queue_size": ("TRACEKIT_MAX_QUEUE_SIZE",),
     "export_batch_size": ("TRACEKIT_EXPORT_BATCH_SIZE",),

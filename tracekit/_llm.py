@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 import wrapt
 
 from tracekit import _attributes as attr
-from tracekit import _config, _errors
+from tracekit import _config, _errors, _gateway
+from tracekit._propagation import TRACEPARENT, format_traceparent
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 logger = logging.getLogger("tracekit")
@@ -48,19 +49,27 @@ logger = logging.getLogger("tracekit")
 _in_call: ContextVar[bool] = ContextVar("tracekit_in_llm_call", default=False)
 
 
+#: the traced call whose HTTP request is on its way in this flow: a response tap (a
+#: patch on the SDK's response processing) hands it the HTTP response's headers
+_http_call: ContextVar[Call | None] = ContextVar("tracekit_http_call", default=None)
+
+
 @contextmanager
-def nested_calls_suppressed() -> Iterator[None]:
+def nested_calls_suppressed(call: Call | None = None) -> Iterator[None]:
     """Within this block patched SDK methods run untraced.
 
     For a helper whose request leaves *after* its patched call returned: e.g. a stream
     manager (openai 3.54.0 ``chat.completions.stream()``) calls ``create()`` only when
     its ``__enter__`` runs; the proxy of the manager enters it under this block so the
-    call stays one span.
+    call stays one span. ``call`` (the helper's traced call) receives the response
+    headers of the request sent in the block.
     """
     token = _in_call.set(True)
+    http_token = _http_call.set(call)
     try:
         yield
     finally:
+        _http_call.reset(http_token)
         _in_call.reset(token)
 
 
@@ -142,6 +151,44 @@ class Endpoint:
         """Record provider facts about a failed call (the core records the exception)."""
         record_error(call.span, exc)
 
+    def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """A copy of ``kwargs`` that makes the SDK send ``headers`` too, or None to send
+        nothing (the app set one of them itself, or the SDK has no place for them).
+
+        Never mutates ``kwargs`` or anything in it. The default suits the Stainless SDKs
+        (openai, anthropic): per-request ``extra_headers``; a header set there or in the
+        client's ``default_headers`` wins.
+        """
+        return with_extra_headers(getattr(instance, "_client", None), kwargs, headers)
+
+
+def _has_header(headers: Any, names: Mapping[str, str]) -> bool:
+    """True when ``headers`` (a mapping, or None) sets any of ``names`` (case-insensitive)."""
+    if not isinstance(headers, Mapping):
+        return False
+    return any(isinstance(key, str) and key.lower() in names for key in headers)
+
+
+def with_extra_headers(client: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """``kwargs`` with ``headers`` merged into a copy of its ``extra_headers`` (Stainless
+    SDKs); None when the call's ``extra_headers`` or the client's default headers set
+    one of them already (the app's header wins)."""
+    extra = kwargs.get("extra_headers")
+    if not isinstance(extra, Mapping):
+        extra = {}  # absent, None or the SDK's NOT_GIVEN sentinel
+    if _has_header(extra, headers):
+        return None
+    # openai 3.x / anthropic 2.x keep the client's own headers in ``_custom_headers``;
+    # ``default_headers`` (public) builds a merged dict on every read
+    custom = getattr(client, "_custom_headers", None)
+    if custom is None:
+        custom = getattr(client, "default_headers", None)
+    if _has_header(custom, headers):
+        return None
+    out = dict(kwargs)
+    out["extra_headers"] = {**extra, **headers}
+    return out
+
 
 @dataclasses.dataclass(frozen=True)
 class Patch:
@@ -195,7 +242,10 @@ def _apply_row(patch: Patch, key: tuple[str, str, str]) -> bool:
         logger.debug("tracekit: %s.%s.%s not in this SDK version; not traced", *key)
         return False
     try:
-        wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
+        if isinstance(patch.endpoint, ResponseTap):
+            wrapper = _tap_wrapper(patch.endpoint, key)
+        else:
+            wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
         setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
         _applied[key] = original
         return True
@@ -288,11 +338,49 @@ def _begin(endpoint: Endpoint, instance: Any, args: tuple[Any, ...], kwargs: dic
     return call
 
 
+def _outgoing(endpoint: Endpoint, instance: Any, kwargs: dict[str, Any], call: Call | None) -> dict[str, Any]:
+    """The keyword arguments the SDK method gets: the app's own, or a copy that also
+    sends ``traceparent`` naming the LLM span (so a gateway files its spans under it).
+    An unsampled call sends fresh ids with the sampled flag off: the header stays
+    valid and tells the gateway the truth."""
+    if not _config.get().propagate_context:
+        return kwargs
+    try:
+        value = call.span.traceparent if call is not None else _unsampled_traceparent()
+        if value is None:
+            return kwargs
+        out = endpoint.inject_headers(instance, kwargs, {TRACEPARENT: value})
+    except Exception:
+        _errors.report(f"{type(endpoint).__name__}.inject_headers")
+        return kwargs
+    return kwargs if out is None else out
+
+
+def _unsampled_traceparent() -> str:
+    import random  # only for unsampled calls: keeps `import tracekit` light
+
+    return format_traceparent(random.getrandbits(128) or 1, random.getrandbits(64) or 1, sampled=False)
+
+
+def _settle(call: Call, exc: BaseException | None = None) -> None:
+    """Before the span ends: what the gateway said (its kind, served model, ids,
+    overhead, cost, error body). Guarded. (The price-table cost comes later, on the
+    export thread: :mod:`tracekit._cost`.)"""
+    try:
+        headers = call.state.get("headers")
+        if headers is None and exc is not None:
+            headers = _gateway.error_headers(exc)
+        _gateway.record(call.span, headers, exc)
+    except Exception:
+        _errors.report("gateway.record")
+
+
 def _fail(call: Call, exc: BaseException) -> None:
     try:
         call.endpoint.on_error(call, exc)
     except Exception:
         _errors.report(f"{type(call.endpoint).__name__}.on_error")
+    _settle(call, exc)
     call.span.record_exception(exc)
     call.span.end()
     call.release()
@@ -311,6 +399,7 @@ def _complete(call: Call, result: Any) -> Any:
         call.endpoint.on_response(call, result)
     except Exception:
         _errors.report(f"{type(call.endpoint).__name__}.on_response")
+    _settle(call)
     call.span.end()
     call.release()
     return wrapped
@@ -332,15 +421,18 @@ def _sync_wrapper(endpoint: Endpoint, key: tuple[str, str, str] | None = None) -
         except Exception:
             _errors.report(f"{type(endpoint).__name__}.begin")
             call = None
+        send = _outgoing(endpoint, instance, kwargs, call)
         if call is None:
-            return wrapped(*args, **kwargs)
+            return wrapped(*args, **send)
         token = _in_call.set(True)
+        http_token = _http_call.set(call)
         try:
-            result = wrapped(*args, **kwargs)
+            result = wrapped(*args, **send)
         except BaseException as exc:
             _fail(call, exc)
             raise
         finally:
+            _http_call.reset(http_token)
             _in_call.reset(token)
         return _complete(call, result)
 
@@ -358,19 +450,51 @@ def _async_wrapper(endpoint: Endpoint, key: tuple[str, str, str] | None = None) 
             except Exception:
                 _errors.report(f"{type(endpoint).__name__}.begin")
                 call = None
+            send = _outgoing(endpoint, instance, kwargs, call)
             if call is None:
-                return await wrapped(*args, **kwargs)
+                return await wrapped(*args, **send)
             token = _in_call.set(True)
+            http_token = _http_call.set(call)
             try:
-                result = await wrapped(*args, **kwargs)
+                result = await wrapped(*args, **send)
             except BaseException as exc:
                 _fail(call, exc)
                 raise
             finally:
+                _http_call.reset(http_token)
                 _in_call.reset(token)
             return _complete(call, result)
 
         return run()
+
+    return wrapper
+
+
+class ResponseTap(Endpoint):
+    """Not an LLM call: a patch row on the SDK's response processing (the one place a
+    Stainless SDK holds the ``httpx.Response`` of every endpoint, streamed or not) that
+    hands the response's headers to the traced call in flight. Reading headers touches
+    neither the body nor anything the app gets back."""
+
+    def response(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """The HTTP response among the tapped method's arguments."""
+        response = kwargs.get("response")
+        if response is None:
+            response = next((a for a in args if hasattr(a, "headers") and hasattr(a, "status_code")), None)
+        return response
+
+
+def _tap_wrapper(tap: ResponseTap, key: tuple[str, str, str]) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        call = _http_call.get()
+        if call is not None and not _inactive(key):
+            try:
+                headers = getattr(tap.response(args, kwargs), "headers", None)
+                if headers is not None:
+                    call.state["headers"] = headers
+            except Exception:
+                _errors.report(f"{type(tap).__name__}.response")
+        return wrapped(*args, **kwargs)
 
     return wrapper
 
@@ -421,11 +545,13 @@ class _StreamState:
                 call.endpoint.on_response(call, result)
             except Exception:
                 _errors.report(f"{type(call.endpoint).__name__}.on_response")
+            _settle(call)
         else:
             try:
                 call.endpoint.on_error(call, exc)
             except Exception:
                 _errors.report(f"{type(call.endpoint).__name__}.on_error")
+            _settle(call, exc)
             call.span.record_exception(exc)
         call.span.end()
         call.release()
@@ -467,6 +593,8 @@ class _StreamState:
                 call.endpoint.on_error(call, exc)
             except Exception:
                 _errors.report(f"{type(call.endpoint).__name__}.on_error")
+        _settle(call, exc)
+        if exc is not None:
             span.record_exception(exc)
         span.end(end_ns)
         call.release()

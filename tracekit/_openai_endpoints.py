@@ -310,7 +310,7 @@ class _ManagerProxy(SyncStreamProxy):
 
     def __enter__(self) -> Any:
         try:
-            with nested_calls_suppressed():
+            with nested_calls_suppressed(self._self_state.call):
                 stream = self.__wrapped__.__enter__()
         except BaseException as exc:
             self._tk_finalize(_error_reason(exc), exc)
@@ -334,7 +334,7 @@ class _AsyncManagerProxy(AsyncStreamProxy):
 
     async def __aenter__(self) -> Any:
         try:
-            with nested_calls_suppressed():
+            with nested_calls_suppressed(self._self_state.call):
                 stream = await self.__wrapped__.__aenter__()
         except BaseException as exc:
             self._tk_finalize(_error_reason(exc), exc)

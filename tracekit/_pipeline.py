@@ -42,7 +42,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from tracekit import _errors
+from tracekit import _cost, _errors
 
 if TYPE_CHECKING:
     from tracekit._config import Settings
@@ -180,6 +180,7 @@ class Pipeline(SpanProcessor):
         An exporter without an outbox (the local store, a local disk itself) gets them
         through ``export`` when ``direct``; otherwise they are dropped, counted, logged.
         """
+        _cost.price_spans(spans)
         for index, exporter in enumerate(self._exporters):
             spill = getattr(exporter, "spill", None)
             ok = False
@@ -258,6 +259,7 @@ class Pipeline(SpanProcessor):
                     _report_quietly("tick." + type(exporter).__name__)
 
     def _export(self, batch: list[ReadableSpan]) -> None:
+        _cost.price_spans(batch)  # here, not on the app's thread: a price takes ~70 µs
         for index, exporter in enumerate(self._exporters):
             try:
                 result = exporter.export(batch)

@@ -165,6 +165,13 @@ def _table() -> tuple[Patch, ...]:
             # a plain function returning an AsyncMessageStreamManager (anthropic 0.x-2.12.0)
             Patch(module, "AsyncMessages", "stream", helper),
         ]
+    # hands each traced call its HTTP response's headers (anthropic 2.x: every
+    # response, streamed or not, raw or parsed, passes ``_process_response``)
+    tap = _llm.ResponseTap()
+    rows += [
+        Patch("anthropic._base_client", "SyncAPIClient", "_process_response", tap),
+        Patch("anthropic._base_client", "AsyncAPIClient", "_process_response", tap),
+    ]
     return tuple(rows)
 
 

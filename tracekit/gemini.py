@@ -80,6 +80,54 @@ def _record_api_error(call: Call, exc: BaseException) -> None:
         call.span.set_attribute(attr.HTTP_STATUS_CODE, code)
 
 
+def _inject_http_options(instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """``kwargs`` with ``headers`` added to a copy of ``config.http_options.headers``
+    (google-genai 3.x merges them into the client's headers for this one request).
+    None when the request's or the client's headers set one already (the app's wins).
+    The app's ``config`` and ``http_options`` objects are copied, never changed."""
+    names = {name.lower() for name in headers}
+
+    def has(found: Any) -> bool:
+        return isinstance(found, Mapping) and any(isinstance(k, str) and k.lower() in names for k in found)
+
+    client_options = getattr(getattr(instance, "_api_client", None), "_http_options", None)
+    if has(getattr(client_options, "headers", None)):
+        return None
+    config = kwargs.get("config")
+    if config is None:
+        new_config: Any = {"http_options": {"headers": dict(headers)}}
+    else:
+        is_dict = isinstance(config, Mapping)
+        options = config.get("http_options") if is_dict else getattr(config, "http_options", None)
+        if options is None:
+            new_options: Any = {"headers": dict(headers)}
+        else:
+            own = options.get("headers") if isinstance(options, Mapping) else getattr(options, "headers", None)
+            if has(own):
+                return None
+            merged = {**(own or {}), **headers}
+            if isinstance(options, Mapping):
+                new_options = {**options, "headers": merged}
+            else:
+                new_options = options.model_copy(update={"headers": merged})
+        if is_dict:
+            new_config = {**config, "http_options": new_options}
+        else:
+            if isinstance(new_options, dict):
+                from google.genai import types
+
+                new_options = types.HttpOptions(**new_options)
+            new_config = config.model_copy(update={"http_options": new_options})
+    out = dict(kwargs)
+    out["config"] = new_config
+    return out
+
+
+def _response_headers(result: Any) -> Any:
+    """The HTTP headers google-genai keeps on a response (``sdk_http_response.headers``)."""
+    return getattr(getattr(result, "sdk_http_response", None), "headers", None)
+
+
 class _GenerateContent(Endpoint):
     """``Models._generate_content`` (sync and async): one request, one response."""
 
@@ -113,7 +161,11 @@ class _GenerateContent(Endpoint):
         if isinstance(config, dict) and (config.get("response_schema") or config.get("response_json_schema")):
             call.state["structured"] = True
 
+    def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return _inject_http_options(instance, kwargs, headers)
+
     def on_response(self, call: Call, result: Any) -> None:
+        call.state["headers"] = _response_headers(result)
         response.record_response(call.span, response.response_json(result), call.state.get("model"))
 
     def on_error(self, call: Call, exc: BaseException) -> None:
@@ -131,6 +183,8 @@ class _GenerateContentStream(_GenerateContent):
         return proxy_stream(call, result)
 
     def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
+        if call.chunks:
+            call.state["headers"] = _response_headers(call.chunks[0])
         merged = response.merge_chunks([response.response_json(chunk) for chunk in call.chunks])
         if complete and not response.finished(merged):
             # the SDK iterated to the end, but no chunk said the answer was over (no
@@ -175,7 +229,11 @@ class _EmbedContent(Endpoint):
         record_models(span, _model_name(kwargs.get("model")))
         record_server(span, request.base_url(instance, kwargs.get("config")))
 
+    def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return _inject_http_options(instance, kwargs, headers)
+
     def on_response(self, call: Call, result: Any) -> None:
+        call.state["headers"] = _response_headers(result)
         data = response.response_json(result)
         call.span.set_outputs(data)
         embeddings = data.get("embeddings") or []

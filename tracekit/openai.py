@@ -42,6 +42,10 @@ _responses = ResponsesEndpoint()
 _responses_stream = ResponsesStreamHelperEndpoint()
 _embeddings = EmbeddingsEndpoint()
 _completions = CompletionsEndpoint()
+#: hands each traced call the headers of its HTTP response (openai 3.x ``_process_response``:
+#: the one method every endpoint's response passes, streamed or not, raw or parsed)
+_tap = _llm.ResponseTap()
+_BASE = "openai._base_client"
 
 #: The one table that drives both ``autolog()`` and ``autolog(disable=True)``. A row
 #: missing from the installed SDK is skipped alone. The ``stream()`` helpers are sync
@@ -63,6 +67,8 @@ PATCHES: tuple[_llm.Patch, ...] = (
     _llm.Patch(_EMBEDDINGS, "AsyncEmbeddings", "create", _embeddings, is_async=True),
     _llm.Patch(_COMPLETIONS, "Completions", "create", _completions),
     _llm.Patch(_COMPLETIONS, "AsyncCompletions", "create", _completions, is_async=True),
+    _llm.Patch(_BASE, "SyncAPIClient", "_process_response", _tap),
+    _llm.Patch(_BASE, "AsyncAPIClient", "_process_response", _tap),
 )
 
 

@@ -39,12 +39,15 @@ def test_idempotent_and_disable(client: anthropic.Anthropic, captured: SpanCaptu
 
 
 def test_every_surface_is_in_the_table() -> None:
-    applied = {(p.module.rsplit(".", 3)[-3], p.cls, p.method) for p in PATCHES if _llm.is_applied(p)}
+    calls = [p for p in PATCHES if not isinstance(p.endpoint, _llm.ResponseTap)]
+    applied = {(p.module.rsplit(".", 3)[-3], p.cls, p.method) for p in calls if _llm.is_applied(p)}
     for root in ("resources", "beta"):
         for cls in ("Messages", "AsyncMessages"):
             for method in ("create", "parse", "stream"):
                 assert (root, cls, method) in applied
     assert not any(p.method == "count_tokens" for p in PATCHES)
+    taps = {(p.module, p.cls, p.method) for p in PATCHES if isinstance(p.endpoint, _llm.ResponseTap) and _llm.is_applied(p)}
+    assert taps == {("anthropic._base_client", c, "_process_response") for c in ("SyncAPIClient", "AsyncAPIClient")}
 
 
 def test_client_made_before_autolog(server: FakeLLMServer, captured: SpanCapture) -> None:

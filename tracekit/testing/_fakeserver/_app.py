@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import threading
@@ -156,7 +157,17 @@ class FakeLLM:
         model = path_model or str(body.get("model") or "unknown-model")
         call = Call(request=record, body=body, scenario=scenario, options=options, number=number, model=model, stream=stream)
         try:
-            return _HANDLERS[provider](call, endpoint)
+            return _dress(_HANDLERS[provider](call, endpoint), options)
         except Exception as exc:  # a bug here must not take the test server down
             logger.exception("fake LLM server failed to answer %s %s", request.method, request.path)
             return error(call, 500, f"fake LLM server internal error: {exc!r}")
+
+
+def _dress(response: FakeResponse, options: ScenarioOptions) -> FakeResponse:
+    """Add the options' extra response headers; put ``error_body`` on an error answer."""
+    changes: dict[str, Any] = {}
+    if options.response_headers:
+        changes["headers"] = [*response.headers, *options.response_headers.items()]
+    if options.error_body is not None and response.status >= 400 and response.chunks is None:
+        changes["body"] = json.dumps(options.error_body).encode()
+    return dataclasses.replace(response, **changes) if changes else response

@@ -9,6 +9,7 @@ token counts from the input size, so tests can assert exact values.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import struct
@@ -123,6 +124,12 @@ class ScenarioOptions:
     """Message of error scenarios; ``None`` uses the provider's usual wording."""
     embedding_dimensions: int = 8
     """Length of fake embedding vectors when the request does not ask for one."""
+    response_headers: Mapping[str, str] | None = None
+    """Extra headers on every answer, e.g. a gateway's (``{"x-litellm-call-id": "c-1"}``);
+    a request's ``x-fake-response-headers`` header (a JSON object) adds more."""
+    error_body: Any = None
+    """The JSON body of every error answer instead of the provider's shape, e.g. an
+    MLflow AI Gateway's ``{"detail": "..."}``."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -167,6 +174,15 @@ def select_scenario(request: FakeRequest, default: str, options: ScenarioOptions
             overrides[option] = convert(raw)
         except ValueError:
             raise ScenarioError(f"header {header_name} must be a number, got {raw!r}") from None
+    raw = request.headers.get("x-fake-response-headers")
+    if raw is not None:
+        try:
+            extra = json.loads(raw)
+        except ValueError:
+            extra = None
+        if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+            raise ScenarioError(f"header x-fake-response-headers must be a JSON object of strings, got {raw!r}")
+        overrides["response_headers"] = {**(options.response_headers or {}), **extra}
     return name, replace(options, **overrides) if overrides else options
 
 
