@@ -167,7 +167,12 @@ def autolog(disable: bool = False) -> list[str]:
 
     >>> tracekit.autolog()
     ['openai', 'anthropic', 'gemini']
+
+    Checks the whole configuration first (the environment included): a bad value
+    raises :class:`ConfigError` here, never later from the app's calls.
     """
+    if not disable:
+        _config.check()
     done = []
     for provider in ("openai", "anthropic", "gemini"):
         try:

@@ -51,17 +51,19 @@ def default_root() -> Path:
 
 
 def default_max_bytes() -> int:
-    """``$TRACEKIT_OUTBOX_MAX_BYTES`` (whole bytes), default 256 MiB."""
-    raw = os.environ.get("TRACEKIT_OUTBOX_MAX_BYTES", "").strip()
-    if not raw:
-        return DEFAULT_MAX_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        from tracekit._errors import ConfigError
+    """``$TRACEKIT_OUTBOX_MAX_BYTES`` (whole bytes), default 256 MiB.
 
-        raise ConfigError("TRACEKIT_OUTBOX_MAX_BYTES", raw, "a whole number of bytes") from None
-    return max(value, 0)
+    Never raises: the configuration check (``tracekit._config``) reports a bad value --
+    it turns tracing off and ``tracekit status`` names it -- so here it means the default.
+    """
+    from tracekit._config import outbox_max_bytes
+    from tracekit._errors import ConfigError
+
+    try:
+        value = outbox_max_bytes(os.environ)
+    except ConfigError:
+        return DEFAULT_MAX_BYTES
+    return DEFAULT_MAX_BYTES if value is None else value
 
 
 def destination_key(destination: Mapping[str, Any]) -> str:
