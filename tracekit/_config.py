@@ -389,6 +389,7 @@ def _log_problem(error: ConfigError) -> None:
         "tracekit: configuration error, tracing is off: %s (`tracekit status` shows it)",
         message,
         exc_info=error if debug else None,
+        stack_info=debug,  # which call first read the settings
     )
 
 
