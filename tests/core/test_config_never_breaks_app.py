@@ -206,7 +206,7 @@ def test_fixing_the_environment_and_calling_autolog_turns_tracing_back_on(
         ({"max_attribute_length": math.inf}, "max_attribute_length=inf is invalid: expected a whole number from 256 up"),
         ({"max_queue_size": "inf"}, "max_queue_size='inf' is invalid"),
         ({"max_queue_size": "١٢"}, "max_queue_size='١٢' is invalid"),
-        ({"sample_rate": "٠.٥"}, "sample_rate='٠.٥' is invalid"),
+        ({"sample_rate": "\u0660.\u0665"}, "sample_rate='\u0660.\u0665' is invalid"),  # Arabic-Indic 0.5
         ({"export_batch_size": 0}, "export_batch_size=0 is invalid"),
         ({"exit_timeout": -1}, "exit_timeout=-1 is invalid"),
         ({"export_timeout": 0}, "export_timeout=0 is invalid"),
