@@ -29,7 +29,8 @@ from tracekit._errors import ConfigError
 
 logger = logging.getLogger("tracekit")
 
-#: masking hook: called with (attribute key, JSON-able value), returns the value to record
+#: masking hook: called with (attribute key, the whole inputs/outputs in their JSON shape),
+#: returns the value to record (see tracekit._mask for the contract)
 Mask = Callable[[str, Any], Any]
 
 URI_FORMS: Final = "sqlite:///PATH (local store), http://HOST:PORT or https://HOST[:PORT] (MLflow tracking server)"

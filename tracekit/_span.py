@@ -146,7 +146,9 @@ class Span:
             if not settings.capture_content and key in (attr.SPAN_INPUTS, attr.SPAN_OUTPUTS):
                 return
             if settings.mask is not None:
-                value = settings.mask(key, value)
+                from tracekit._mask import apply  # only with a mask: keeps span start light
+
+                value = apply(settings.mask, key, value)
             text, truncated = _serialize.dumps(value, settings.max_attribute_length)
             self._attrs[key] = text
             if truncated:
