@@ -47,8 +47,12 @@ MARKER: Final = "[REDACTED]"
 #: what replaces a credential inside a URL (kept short so the URL stays readable)
 URL_MASK: Final = "***"
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+# a URL inside a text, without the punctuation that ends a sentence or clause after it
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+?(?=[:,.;)\]]*(?:[\s'\"<>]|$))")
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+# a query string quoted without its scheme and host ("url: /v1/traces?token=..." in a
+# requests error, a server echoing the path it was asked for)
+_QUERY_PARAM = re.compile(r"([?&][A-Za-z0-9_.\-\[\]]+=)(?!\*\*\*(?:[:&#\s'\"<>)]|$))[^&#\s'\"<>)]+")
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,14 +88,19 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """``text`` with every URL in it passed through :func:`redact_url` and every
+    """``text`` with every URL in it passed through :func:`redact_url`, every query
+    parameter value quoted without its URL (``/v1/traces?token=...``) and every
     ``Bearer``/``Basic`` credential replaced.
 
     >>> redact_text("cannot reach http://u:pw@host:5000/v1/traces: refused")
     'cannot reach http://***@host:5000/v1/traces: refused'
+    >>> redact_text("Max retries exceeded with url: /v1/traces?token=abc (refused)")
+    'Max retries exceeded with url: /v1/traces?token=*** (refused)'
     """
     if "://" in text:
         text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    if "=" in text and ("?" in text or "&" in text):
+        text = _QUERY_PARAM.sub(lambda m: m.group(1) + URL_MASK, text)
     if "earer" in text or "asic" in text:
         text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {URL_MASK}", text)
     return text
