@@ -22,7 +22,6 @@ import pytest
 
 import tracekit
 from tracekit._cli import main
-from tracekit._export._outbox import Outbox
 from tracekit._export.mlflow import MlflowExporter
 from tracekit._export.otlp import OtlpConfig, OtlpExporter
 from tracekit._redact import redact_text, redact_url
