@@ -106,7 +106,11 @@ def set_experiment(name: str) -> None:
 
 
 def get_settings() -> _config.Settings:
-    """The settings in force (explicit > ``TRACEKIT_*`` env > ``MLFLOW_*`` env > defaults)."""
+    """The settings in force (explicit > ``TRACEKIT_*`` env > ``MLFLOW_*`` env > defaults).
+
+    Never raises: with a bad environment value they are the settings the good values
+    give with ``enabled=False`` (the problem is logged once; ``tracekit status`` shows
+    it, and ``configure()`` raises it)."""
     return _config.get()
 
 

@@ -286,6 +286,12 @@ def _from_environment(
                 f"tracekit: MLFLOW_TRACKING_URI={_redact.redact_url(mlflow_uri)!r} is not an http(s) tracking "
                 "server; traces go to the local store. Set TRACEKIT_TRACKING_URI to choose.",
             )
+    # MLflow's TLS variables conflict (tracekit._export._http.mlflow_tls refuses them when
+    # the exporter starts): found here, it is a configuration error, not an internal one
+    insecure = environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").strip()
+    if insecure.lower() in _TRUE and environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+        expected = "unset while MLFLOW_TRACKING_SERVER_CERT_PATH is set (set only one)"
+        bad(ConfigError("MLFLOW_TRACKING_INSECURE_TLS", insecure, expected))
     if "experiment_name" not in found and environ.get("MLFLOW_EXPERIMENT_NAME", "").strip():
         found["experiment_name"] = environ["MLFLOW_EXPERIMENT_NAME"].strip()
     if "experiment_id" not in found and environ.get("MLFLOW_EXPERIMENT_ID", "").strip():

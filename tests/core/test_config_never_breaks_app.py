@@ -233,3 +233,16 @@ def test_a_config_error_never_shows_credentials(monkeypatch: pytest.MonkeyPatch)
         tracekit.set_tracking_uri("ftp://bob:hunter2@host/?token=abc")
     assert "hunter2" not in str(raised.value) and "abc" not in str(raised.value)
     assert str(raised.value).startswith("tracking_uri='ftp://***@host/?token=***' is invalid")
+
+
+def test_conflicting_mlflow_tls_variables_are_a_configuration_error_not_an_internal_one(
+    monkeypatch: pytest.MonkeyPatch, captured: SpanCapture
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.example.com")
+    monkeypatch.setenv("MLFLOW_TRACKING_INSECURE_TLS", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", "/etc/ca.pem")
+    _config.reset()
+    with tracekit.start_span("x") as span:  # strict mode: an internal error would fail the test
+        assert span.is_recording is False
+    with pytest.raises(tracekit.ConfigError, match="MLFLOW_TRACKING_INSECURE_TLS='true' is invalid: expected unset"):
+        tracekit.configure()
