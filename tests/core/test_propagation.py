@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import tracekit
-from tracekit.testing import SpanCapture
 from tracekit._propagation import extract, format_traceparent, parse_traceparent
+from tracekit.testing import SpanCapture
 
 TRACE = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 PARENT = 0x00F067AA0BA902B7

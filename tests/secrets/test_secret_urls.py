@@ -251,3 +251,19 @@ def test_redact_url_covers_every_credential_form(url: str, redacted: str) -> Non
     assert redact_url(url) == redacted
     assert redact_url(redacted) == redacted  # idempotent: safe to apply at every layer
     assert redact_text(f"at {url} now") == f"at {redacted} now"
+
+
+def test_an_exception_quoting_a_url_is_recorded_without_its_credentials(captured: SpanCapture) -> None:
+    @tracekit.trace
+    def fetch() -> None:
+        raise ConnectionError("Max retries exceeded with url: /v1/data?api_key=sk-live-1 (host https://bob:hunter2@h)")
+
+    with pytest.raises(ConnectionError, match="sk-live-1"):  # the app's exception is untouched
+        fetch()
+    (span,) = captured.spans
+    _assert_clean("the error span", json.dumps([span.status_message, span.events], default=str))
+    (event,) = span.events
+    assert event["attributes"]["exception.message"] == (
+        "Max retries exceeded with url: /v1/data?api_key=*** (host https://***@h)"
+    )
+    assert "ConnectionError: Max retries exceeded with url: /v1/data?api_key=***" in event["attributes"]["exception.stacktrace"]
