@@ -116,7 +116,18 @@ def _default_name(func: Any) -> str:
 class _Binder:
     """Maps a call's arguments to a ``{parameter: value}`` dict, without self/cls."""
 
-    __slots__ = ("_defaults", "_names", "_params", "_rule", "_secret", "_signature", "_skip_first", "_var_keyword")
+    __slots__ = (
+        "_defaults",
+        "_names",
+        "_params",
+        "_redacting",
+        "_rule",
+        "_secret",
+        "_settings",
+        "_signature",
+        "_skip_first",
+        "_var_keyword",
+    )
 
     def __init__(self, func: Any) -> None:
         try:
@@ -131,9 +142,11 @@ class _Binder:
             (p.name for p in (self._signature.parameters.values() if self._signature else ()) if p.kind is p.VAR_KEYWORD),
             None,
         )
-        # the secret parameters under the rule in force (recomputed when the rule changes)
+        # the secret parameters under the settings in force (recomputed when they change)
+        self._settings: _config.Settings | None = None
         self._rule: _redact.ArgumentRule | None = None
         self._secret: tuple[str, ...] = ()
+        self._redacting = False
         # The fast path: only plain positional-or-keyword parameters (no *args, **kwargs,
         # keyword- or positional-only ones) bind by position without Signature.bind,
         # which costs ~10 µs per call (CPython 3.11)
@@ -169,13 +182,23 @@ class _Binder:
             values.pop(names[0], None)
         return values
 
+    def _refresh(self, settings: _config.Settings) -> None:
+        rule = _redact.argument_rule(settings.redact_arguments)
+        self._rule = rule
+        self._secret = tuple(name for name in self._params if rule(name)) if rule is not None else ()
+        self._redacting = bool(self._secret) or (rule is not None and self._var_keyword is not None)
+        self._settings = settings
+
     def inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        rule = _redact.argument_rule(_config.get().redact_arguments)
+        settings = _config.get()
+        if settings is not self._settings:
+            self._refresh(settings)
+        rule = self._rule
         names = self._names
         if names is not None:
             values = self._fast_inputs(names, args, kwargs)
             if values is not None:
-                return values if rule is None else self._redacted(values, rule)
+                return self._redacted(values, rule) if self._redacting and rule is not None else values
         try:
             if self._signature is None:
                 values = {"args": args, "kwargs": kwargs}
@@ -196,9 +219,6 @@ class _Binder:
 
     def _redacted(self, values: dict[str, Any], rule: _redact.ArgumentRule) -> dict[str, Any]:
         """``values`` with secret-named arguments (and ``**kwargs`` keys) as the marker."""
-        if rule is not self._rule:
-            self._secret = tuple(name for name in self._params if rule(name))
-            self._rule = rule
         for name in self._secret:
             if name in values:
                 values[name] = _redact.MARKER
