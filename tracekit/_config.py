@@ -174,7 +174,9 @@ def _validate(name: str, value: Any) -> Any:
         return value
     if name == "redact_arguments":
         return _redact_arguments(value)
-    raise ConfigError(name, value, "one of the settings: " + ", ".join(OPTIONS))
+    closest = difflib.get_close_matches(name, OPTIONS, n=1)
+    hint = f" (did you mean {closest[0]}?)" if closest else ""
+    raise ConfigError(name, value, "one of the settings: " + ", ".join(OPTIONS) + hint)
 
 
 _REDACT_FORMS: Final = "true (secret-named arguments), false (none), or names/glob patterns to add ('ssn,*_pin')"

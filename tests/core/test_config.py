@@ -81,6 +81,7 @@ def test_mlflow_uri_that_is_not_a_server_falls_back_to_local_store_with_a_warnin
         ({"experiment_name": ""}, "experiment_name='' is invalid: expected a non-empty string"),
         ({"mask": 3}, "mask=3 is invalid: expected a callable"),
         ({"sample_rat": 0.5}, "sample_rat=0.5 is invalid: expected one of the settings: enabled, tracking_uri"),
+        ({"redact_argument": 1}, "redact_argument=1 is invalid: expected one of the settings: "),
     ],
 )
 def test_bad_settings_raise_config_error_naming_setting_value_and_forms(options: dict[str, object], message: str) -> None:

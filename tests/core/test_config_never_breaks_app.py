@@ -246,3 +246,9 @@ def test_conflicting_mlflow_tls_variables_are_a_configuration_error_not_an_inter
         assert span.is_recording is False
     with pytest.raises(tracekit.ConfigError, match="MLFLOW_TRACKING_INSECURE_TLS='true' is invalid: expected unset"):
         tracekit.configure()
+
+
+def test_a_misspelt_setting_names_the_closest_one() -> None:
+    with pytest.raises(tracekit.ConfigError) as raised:
+        tracekit.configure(sample_rat=0.5)
+    assert str(raised.value).endswith("redact_arguments (did you mean sample_rate?)")
