@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tracekit import _config, _tracer
 from tracekit._decorator import trace
 from tracekit._errors import ConfigError
+from tracekit._mask import mask_fields
 from tracekit._span import (
     Span,
     SpanType,
@@ -48,6 +49,7 @@ __all__ = [
     "get_last_trace_id",
     "get_settings",
     "get_trace",
+    "mask_fields",
     "set_experiment",
     "set_tracking_uri",
     "shutdown",
@@ -73,10 +75,14 @@ def configure(**options: Any) -> _config.Settings:
     ``sample_rate`` (0.0-1.0, decided once per trace at its root), ``capture_content``
     (record inputs/outputs), ``propagate_context`` (send ``traceparent`` to the
     LLM server or gateway), ``max_attribute_length`` (characters per input/output
-    attribute), ``mask`` (``(key, value) -> value`` applied before recording),
-    ``max_queue_size``, ``export_batch_size``, ``export_interval``, ``exit_timeout``,
-    ``service_name``. An explicit setting wins over ``TRACEKIT_*`` and ``MLFLOW_*``
-    environment variables. A bad value raises :class:`ConfigError`.
+    attribute), ``mask`` (``(key, value) -> value``, called with the whole inputs or
+    outputs in their JSON shape; :func:`mask_fields` masks fields by name),
+    ``redact_arguments`` (``@trace`` arguments recorded as ``"[REDACTED]"``: True for
+    secret-named ones, False, or extra names/patterns), ``max_queue_size``,
+    ``export_batch_size``, ``export_interval``, ``exit_timeout``, ``service_name``. An
+    explicit setting wins over ``TRACEKIT_*`` and ``MLFLOW_*`` environment variables. A
+    bad value -- here or in the environment, which is checked completely now -- raises
+    :class:`ConfigError`.
 
     >>> tracekit.configure(sample_rate=0.25, max_attribute_length=100_000)
     """
@@ -101,7 +107,11 @@ def set_experiment(name: str) -> None:
 
 
 def get_settings() -> _config.Settings:
-    """The settings in force (explicit > ``TRACEKIT_*`` env > ``MLFLOW_*`` env > defaults)."""
+    """The settings in force (explicit > ``TRACEKIT_*`` env > ``MLFLOW_*`` env > defaults).
+
+    Never raises: with a bad environment value they are the settings the good values
+    give with ``enabled=False`` (the problem is logged once; ``tracekit status`` shows
+    it, and ``configure()`` raises it)."""
     return _config.get()
 
 
@@ -174,7 +184,12 @@ def autolog(disable: bool = False) -> list[str]:
 
     >>> tracekit.autolog()
     ['openai', 'anthropic', 'gemini']
+
+    Checks the whole configuration first (the environment included): a bad value
+    raises :class:`ConfigError` here, never later from the app's calls.
     """
+    if not disable:
+        _config.check()
     done = []
     for provider in ("openai", "anthropic", "gemini"):
         try:

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any, TypeVar, overload
 
 from tracekit import _attributes as attr
-from tracekit import _config, _errors
+from tracekit import _config, _errors, _redact
 from tracekit._span import NOOP_SPAN, Span, SpanType, _attribute_value, _current, deactivate, open_span
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +43,8 @@ def trace(
     Works on functions, methods, static and class methods, coroutines, generators and
     async generators. The span records the bound arguments (without ``self``/``cls``)
     as inputs and the return value -- for generators, the yielded items -- as outputs.
+    Arguments whose names mark them as secrets (``api_key``, ``password``, ``token``,
+    ...; the ``redact_arguments`` setting) are recorded as ``"[REDACTED]"``.
     An exception sets status ERROR with an exception event and propagates unchanged.
     A generator's span ends when it is exhausted, raises, or is closed early.
 
@@ -65,7 +67,6 @@ def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes
         return classmethod(_decorate(func.__func__, name, span_type, attributes))
     if not callable(func):
         raise TypeError(f"@tracekit.trace needs a function, not {type(func).__name__}")
-    _config.get()  # a bad TRACEKIT_* setting surfaces here, at import time of the app's module
     span_name = name or _default_name(func)
     static = _static_attributes(func, span_name, attributes)
     binder = _Binder(func)
@@ -115,7 +116,18 @@ def _default_name(func: Any) -> str:
 class _Binder:
     """Maps a call's arguments to a ``{parameter: value}`` dict, without self/cls."""
 
-    __slots__ = ("_defaults", "_names", "_signature", "_skip_first")
+    __slots__ = (
+        "_defaults",
+        "_names",
+        "_params",
+        "_redacting",
+        "_rule",
+        "_secret",
+        "_settings",
+        "_signature",
+        "_skip_first",
+        "_var_keyword",
+    )
 
     def __init__(self, func: Any) -> None:
         try:
@@ -123,7 +135,18 @@ class _Binder:
         except (TypeError, ValueError):
             self._signature = None
         params = list(self._signature.parameters) if self._signature else []
+        self._params = tuple(params)
         self._skip_first = bool(params) and params[0] in ("self", "cls")
+        #: the **kwargs parameter, whose keys are argument names too
+        self._var_keyword = next(
+            (p.name for p in (self._signature.parameters.values() if self._signature else ()) if p.kind is p.VAR_KEYWORD),
+            None,
+        )
+        # the secret parameters under the settings in force (recomputed when they change)
+        self._settings: _config.Settings | None = None
+        self._rule: _redact.ArgumentRule | None = None
+        self._secret: tuple[str, ...] = ()
+        self._redacting = False
         # The fast path: only plain positional-or-keyword parameters (no *args, **kwargs,
         # keyword- or positional-only ones) bind by position without Signature.bind,
         # which costs ~10 µs per call (CPython 3.11)
@@ -159,27 +182,57 @@ class _Binder:
             values.pop(names[0], None)
         return values
 
+    def _refresh(self, settings: _config.Settings) -> None:
+        rule = _redact.argument_rule(settings.redact_arguments)
+        self._rule = rule
+        self._secret = tuple(name for name in self._params if rule(name)) if rule is not None else ()
+        self._redacting = bool(self._secret) or (rule is not None and self._var_keyword is not None)
+        self._settings = settings
+
     def inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        settings = _config.get()
+        if settings is not self._settings:
+            self._refresh(settings)
+        rule = self._rule
         names = self._names
         if names is not None:
             values = self._fast_inputs(names, args, kwargs)
             if values is not None:
-                return values
+                return self._redacted(values, rule) if self._redacting and rule is not None else values
         try:
             if self._signature is None:
-                return {"args": args, "kwargs": kwargs}
+                values = {"args": args, "kwargs": kwargs}
+                return values if rule is None else _redact_keys(values, "kwargs", rule)
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = dict(bound.arguments)
             if self._skip_first:
                 values.pop(next(iter(values)), None)
-            return values
+            return values if rule is None else self._redacted(values, rule)
         except TypeError:
             # the call itself is wrong; the function will raise the real error
-            return {"args": args, "kwargs": kwargs}
+            values = {"args": args, "kwargs": kwargs}
+            return values if rule is None else _redact_keys(values, "kwargs", rule)
         except Exception:
             _errors.report("trace.bind_inputs")
             return None
+
+    def _redacted(self, values: dict[str, Any], rule: _redact.ArgumentRule) -> dict[str, Any]:
+        """``values`` with secret-named arguments (and ``**kwargs`` keys) as the marker."""
+        for name in self._secret:
+            if name in values:
+                values[name] = _redact.MARKER
+        if self._var_keyword is not None:
+            values = _redact_keys(values, self._var_keyword, rule)
+        return values
+
+
+def _redact_keys(values: dict[str, Any], field: str, rule: _redact.ArgumentRule) -> dict[str, Any]:
+    """``values[field]`` (a ``**kwargs`` dict) with its secret-named keys as the marker."""
+    extra = values.get(field)
+    if isinstance(extra, dict) and any(isinstance(k, str) and rule(k) for k in extra):
+        values[field] = {k: _redact.MARKER if isinstance(k, str) and rule(k) else v for k, v in extra.items()}
+    return values
 
 
 def _finish(span: Span, exc: BaseException | None = None) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import tracekit
+from tracekit._redact import redact_url
 
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     providers = tracekit.autolog()
     settings = tracekit.get_settings()
     if not settings.is_local:
-        print(f"tracekit demo: traces go to {settings.tracking_uri}", file=sys.stderr)
+        print(f"tracekit demo: traces go to {redact_url(settings.tracking_uri)}", file=sys.stderr)
     with FakeLLMServer() as server:
         trace_id = run_agent(server, providers)
     result = tracekit.flush(timeout=10)

@@ -20,7 +20,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tracekit import _redact
+
 logger = logging.getLogger("tracekit")
+# every record of the tracekit logger is redacted before a handler sees it
+_redact.install_log_filter()
 
 _lock = threading.Lock()
 _seen: set[str] = set()
@@ -36,9 +40,13 @@ counts: dict[str, int] = {}
 class ConfigError(ValueError):
     """A tracekit setting is invalid.
 
-    Raised at configuration time -- by :func:`tracekit.configure`,
-    :func:`tracekit.set_tracking_uri`, ``autolog()`` or the first use of tracekit --
-    naming the setting, the bad value and the accepted forms::
+    Raised only by explicit set-up calls -- :func:`tracekit.configure`,
+    :func:`tracekit.set_tracking_uri`, :func:`tracekit.set_experiment`, ``autolog()`` --
+    naming the setting, the bad value (credentials in a URL redacted) and the accepted
+    forms; the environment is checked completely at that moment, and several problems
+    share one line (``errors`` lists them). Elsewhere (a traced call, a decorated
+    function, the exit hook) a configuration problem is logged once and the app runs
+    untraced::
 
         >>> import tracekit
         >>> tracekit.configure(sample_rate=2)
@@ -51,7 +59,20 @@ class ConfigError(ValueError):
         self.setting = setting
         self.value = value
         self.expected = expected
-        super().__init__(f"{setting}={value!r} is invalid: expected {expected}")
+        #: every problem this error reports (itself, or several for a bad environment)
+        self.errors: list[ConfigError] = [self]
+        super().__init__(f"{setting}={_redact.redact_text(repr(value))} is invalid: expected {expected}")
+
+    @classmethod
+    def combine(cls, errors: list[ConfigError]) -> ConfigError:
+        """One error for several problems: the first's fields, every message on one line."""
+        if len(errors) == 1:
+            return errors[0]
+        first = errors[0]
+        combined = cls(first.setting, first.value, first.expected)
+        combined.errors = list(errors)
+        combined.args = ("; ".join(str(e) for e in errors),)
+        return combined
 
 
 def set_strict(strict: bool) -> None:

@@ -23,7 +23,11 @@ from tracekit import _attributes as attr
 #: tokens) and a base URL that may hold credentials; the others are client-side
 #: switches that are never sent (google-genai 3.4.0 itself adds
 #: ``automatic_function_calling={"disable": True}`` to the config of chat turns)
-_CONFIG_SKIP = frozenset({"http_options", "should_return_http_response", "automatic_function_calling", "automatic_continuation"})
+_CONFIG_SKIP = frozenset(
+    {"http_options", "should_return_http_response", "automatic_function_calling", "automatic_continuation"}
+    # the camelCase aliases, as a dict config the SDK's model does not validate keeps them
+    | {"httpOptions", "shouldReturnHttpResponse", "automaticFunctionCalling", "automaticContinuation"}
+)
 
 #: GenerateContentConfig field -> gen_ai.request.* attribute
 _PARAMS = (

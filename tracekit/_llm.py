@@ -220,7 +220,11 @@ def apply(table: Sequence[Patch]) -> list[Patch]:
     imported yet is *armed* instead: it is applied when that module is first imported
     (openai 3.54.0 loads its resources lazily; importing them all would add ~100 ms to
     ``autolog()`` for modules an app may never use). Returns the rows applied now.
+
+    ``autolog()`` is an explicit set-up call: it first checks the whole configuration
+    (environment included) and raises :class:`~tracekit.ConfigError` for a bad value.
     """
+    _config.check()
     done = []
     for patch in table:
         key = (patch.module, patch.cls, patch.method)

@@ -19,8 +19,9 @@ from tracekit._span import Span
 logger = logging.getLogger("tracekit")
 
 #: request arguments that are transport settings, not the request: never recorded
-#: (``extra_headers`` may carry credentials; the SDK adds its helper/raw markers there)
-_DROPPED_KWARGS = frozenset({"extra_headers", "timeout"})
+#: (``extra_headers`` and ``extra_query`` may carry credentials -- gateways take keys as
+#: ``?api-key=``/``?key=`` -- and the SDK adds its helper/raw markers to the headers)
+_DROPPED_KWARGS = frozenset({"extra_headers", "extra_query", "timeout"})
 
 _REQUEST_PARAMS: Mapping[str, str] = {
     "temperature": attr.GEN_AI_REQUEST_TEMPERATURE,

@@ -146,7 +146,9 @@ class Span:
             if not settings.capture_content and key in (attr.SPAN_INPUTS, attr.SPAN_OUTPUTS):
                 return
             if settings.mask is not None:
-                value = settings.mask(key, value)
+                from tracekit._mask import apply  # only with a mask: keeps span start light
+
+                value = apply(settings.mask, key, value)
             text, truncated = _serialize.dumps(value, settings.max_attribute_length)
             self._attrs[key] = text
             if truncated:
@@ -193,10 +195,18 @@ class Span:
         if otel is None or self._ended:
             return
         try:
+            import traceback
+
             from opentelemetry.trace import Status, StatusCode
 
-            otel.record_exception(exception)
-            otel.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {exception}"[:1000]))
+            from tracekit._redact import redact_text
+
+            # an error message often quotes a URL ("... with url: /v1?api_key=..."): the
+            # event and the status keep it without credentials
+            message = redact_text(str(exception))
+            stack = redact_text("".join(traceback.format_exception(type(exception), exception, exception.__traceback__)))
+            otel.record_exception(exception, {"exception.message": message, "exception.stacktrace": stack})
+            otel.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {message}"[:1000]))
         except Exception:
             _errors.report("span.record_exception")
 

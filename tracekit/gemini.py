@@ -220,7 +220,7 @@ class _EmbedContent(Endpoint):
                 inputs[name] = request.to_json(kwargs[name])
         config = request.to_json(kwargs.get("config"))
         if isinstance(config, dict):
-            config = {k: v for k, v in config.items() if k not in ("http_options",) and v is not None}
+            config = {k: v for k, v in config.items() if k not in ("http_options", "httpOptions") and v is not None}
         if config:
             inputs["config"] = config
             if isinstance(config.get("output_dimensionality"), int):

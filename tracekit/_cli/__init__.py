@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO, cast
 
 from tracekit._cli._base import CliError, Context, Handler, RegisterFn, SubParsers
+from tracekit._errors import ConfigError
+from tracekit._redact import redact_text
 from tracekit._store import StoreSchemaError
 
 __all__ = ["COMMANDS", "CliError", "Context", "Handler", "RegisterFn", "add_command", "main"]
@@ -134,8 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, ctx)
     except CliError as exc:
-        print(f"tracekit: error: {exc.message}", file=err)
+        print(f"tracekit: error: {redact_text(exc.message)}", file=err)
         return exc.exit_code
+    except ConfigError as exc:  # a bad TRACEKIT_* variable met by a command
+        print(f"tracekit: error: {exc}", file=err)
+        return 2
     except StoreSchemaError as exc:
         print(f"tracekit: error: {exc}", file=err)
         return 1
@@ -149,5 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line for the user; the traceback on request
         if os.environ.get("TRACEKIT_DEBUG"):
             raise
-        print(f"tracekit: internal error: {type(exc).__name__}: {exc} (TRACEKIT_DEBUG=1 shows more)", file=err)
+        message = redact_text(f"{type(exc).__name__}: {exc}")
+        print(f"tracekit: internal error: {message} (TRACEKIT_DEBUG=1 shows more)", file=err)
         return 1

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from tracekit._export._retry import Verdict
     from tracekit._export._sender import DestinationError
     from tracekit._export.mlflow import MlflowExporter
+    from tracekit._redact import redact_text, redact_url
 
     try:
         uri = normalize_uri("--to", args.to)
@@ -65,8 +66,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         try:
             experiment_id = exporter.experiment()
         except DestinationError as exc:
-            raise CliError(f"cannot export to {uri}: {exc.message}") from None
-        destination = f"{uri}#experiment={experiment_id}"
+            raise CliError(redact_text(f"cannot export to {uri}: {exc.message}")) from None
+        # kept in the store (which traces went where): without credentials
+        shown = redact_url(uri)
+        destination = f"{shown}#experiment={experiment_id}"
         as_of = time.time_ns()
         infos = store.list_traces(since_ns=since, not_uploaded_to=destination, limit=None)
         uploaded_traces = uploaded_spans = 0
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             verdict, reason = exporter.send_now(batch)
             if verdict is not Verdict.DELIVERED:
                 raise CliError(
-                    f"upload to {uri} failed after {uploaded_traces} trace(s): {reason}; run the command again to resume"
+                    f"upload to {shown} failed after {uploaded_traces} trace(s): {reason}; run the command again to resume"
                 )
             store.mark_uploaded(batch_ids, destination, as_of_ns=as_of)
             uploaded_traces += len(batch_ids)
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         exporter.shutdown()
     print(
-        f"uploaded {uploaded_traces} trace(s) ({uploaded_spans} span(s)) to {uri} experiment {experiment_id}",
+        f"uploaded {uploaded_traces} trace(s) ({uploaded_spans} span(s)) to {shown} experiment {experiment_id}",
         file=ctx.out,
     )
     return 0

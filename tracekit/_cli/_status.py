@@ -29,13 +29,18 @@ def _ago(stamp: float) -> str:
 
 
 def collect(check: bool = False) -> dict[str, Any]:
-    """The status as a JSON-able dict (what ``--json`` prints)."""
-    from tracekit._config import get
+    """The status as a JSON-able dict (what ``--json`` prints), credentials redacted."""
+    from tracekit import _config
     from tracekit._export._outbox import Outbox, default_root, destinations
     from tracekit._export.otlp import otlp_config
+    from tracekit._redact import redact_json
 
-    settings = get()
+    # the environment as this command sees it (an app that called configure() may differ)
+    diagnosis = _config.diagnose({}, os.environ, warn=False)
+    settings = diagnosis.settings
     status: dict[str, Any] = {"tracking_uri": settings.tracking_uri, "outbox": str(default_root())}
+    status["config_error"] = str(diagnosis.error) if diagnosis.error is not None else None
+    status["unknown_variables"] = [{"name": name, "closest": closest} for name, closest in diagnosis.unknown]
     if not settings.is_local:
         status["experiment"] = settings.experiment_id or settings.experiment_name or "0 (default)"
     try:
@@ -69,7 +74,9 @@ def collect(check: bool = False) -> dict[str, Any]:
                 "last_run": info.get("last_run"),
             }
         )
-    return status
+    # one redaction over everything printed: URIs, endpoints, error messages
+    clean: dict[str, Any] = redact_json(status)
+    return clean
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -79,6 +86,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(json.dumps(status, indent=2), file=ctx.out)
         return 0
     out = ctx.out
+    if status["config_error"]:
+        print(f"config:       ERROR, tracing is off: {status['config_error']}", file=out)
+    for unknown in status["unknown_variables"]:
+        hint = f" (did you mean {unknown['closest']}?)" if unknown["closest"] else ""
+        print(f"warning:      {unknown['name']} is not a tracekit variable{hint}", file=out)
     print(f"destination:  {status['tracking_uri']}", file=out)
     if "experiment" in status:
         print(f"experiment:   {status['experiment']}", file=out)

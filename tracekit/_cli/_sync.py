@@ -30,12 +30,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     left = 0
     for directory, description in found:
         exporter: ReliableExporter
-        if description.get("kind") == "mlflow":
-            exporter = MlflowExporter.from_destination(description, outbox_root=directory.parent)
-        elif description.get("kind") == "otlp":
-            exporter = OtlpExporter.from_destination(description, os.environ, outbox_root=directory.parent)
-        else:
-            print(f"{directory}: unknown destination {description!r}; skipped", file=ctx.err)
+        try:
+            if description.get("kind") == "mlflow":
+                exporter = MlflowExporter.from_destination(description, os.environ, outbox_root=directory.parent)
+            elif description.get("kind") == "otlp":
+                exporter = OtlpExporter.from_destination(description, os.environ, outbox_root=directory.parent)
+            else:
+                print(f"{directory}: unknown destination {description!r}; skipped", file=ctx.err)
+                continue
+        except ValueError as exc:  # credentials the outbox does not keep
+            print(f"{directory}: {exc}; skipped", file=ctx.err)
+            left += 1
             continue
         if destination_key(description) != directory.name:
             print(f"{directory}: destination.json does not match the directory; skipped", file=ctx.err)

@@ -2,7 +2,7 @@
 
 Layout, under ``$TRACEKIT_OUTBOX_DIR`` (default ``<tracekit home>/outbox``)::
 
-    outbox/<key>/destination.json      where these batches go (no secrets)
+    outbox/<key>/destination.json      where these batches go (credentials redacted)
     outbox/<key>/status.json           last errors and the last run's counts
     outbox/<key>/<ns>-<pid>-<n>.otlp   one gzipped OTLP request each, after a JSON header line
     outbox/<key>/rejected/*.otlp       batches the server refused, with the reason
@@ -31,6 +31,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from tracekit._redact import redact_json, redact_text
+
 __all__ = ["Entry", "Outbox", "OutboxStats", "default_max_bytes", "default_root", "destinations"]
 
 DEFAULT_MAX_BYTES: Final = 256 * 1024 * 1024
@@ -51,17 +53,19 @@ def default_root() -> Path:
 
 
 def default_max_bytes() -> int:
-    """``$TRACEKIT_OUTBOX_MAX_BYTES`` (whole bytes), default 256 MiB."""
-    raw = os.environ.get("TRACEKIT_OUTBOX_MAX_BYTES", "").strip()
-    if not raw:
-        return DEFAULT_MAX_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        from tracekit._errors import ConfigError
+    """``$TRACEKIT_OUTBOX_MAX_BYTES`` (whole bytes), default 256 MiB.
 
-        raise ConfigError("TRACEKIT_OUTBOX_MAX_BYTES", raw, "a whole number of bytes") from None
-    return max(value, 0)
+    Never raises: the configuration check (``tracekit._config``) reports a bad value --
+    it turns tracing off and ``tracekit status`` names it -- so here it means the default.
+    """
+    from tracekit._config import outbox_max_bytes
+    from tracekit._errors import ConfigError
+
+    try:
+        value = outbox_max_bytes(os.environ)
+    except ConfigError:
+        return DEFAULT_MAX_BYTES
+    return DEFAULT_MAX_BYTES if value is None else value
 
 
 def destination_key(destination: Mapping[str, Any]) -> str:
@@ -135,8 +139,10 @@ class Outbox:
 
     def __init__(self, root: Path, destination: Mapping[str, Any], max_bytes: int | None = None) -> None:
         self.root = root
-        self.destination = dict(destination)
-        self.key = destination_key(destination)
+        # credentials in a URI never reach the disk: every file written here is redacted,
+        # and the key (the directory name) is derived from the redacted description too
+        self.destination: dict[str, Any] = redact_json(dict(destination))
+        self.key = destination_key(self.destination)
         self.dir = root / self.key
         self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
         self._lock = threading.Lock()
@@ -169,7 +175,7 @@ class Outbox:
 
     def put(self, body: bytes, spans: int, *, reason: str | None = None, rejected: bool = False) -> bool:
         """Store one gzipped OTLP body; False when the outbox is full or unwritable."""
-        header = {"spans": spans, "created": time.time(), "owner": PROCESS_TOKEN, "reason": reason}
+        header = {"spans": spans, "created": time.time(), "owner": PROCESS_TOKEN, "reason": reason and redact_text(reason)}
         data = json.dumps(header).encode() + b"\n" + body
         target_dir = self.dir / REJECTED if rejected else self.dir
         with self._lock:
@@ -279,7 +285,7 @@ class Outbox:
             header = _read_header(entry.path) or {}
         except (OSError, ValueError):
             return
-        header["reason"] = reason
+        header["reason"] = redact_text(reason)
         try:
             self._ensure_dir(self.dir / REJECTED)
             name = entry.path.name.split(CLAIM, 1)[0]
@@ -350,7 +356,7 @@ class Outbox:
         """Merge ``fields`` into ``status.json`` (best effort: status is informative only)."""
         with self._lock:
             status = self.read_status()
-            status.update(fields)
+            status.update(redact_json(fields))
             status["updated"] = time.time()
             try:
                 self._ensure_dir(self.dir)

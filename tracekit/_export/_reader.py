@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tracekit._model import SpanData, Trace, make_span_data, normalize_trace_id, summarize_spans
+from tracekit._redact import redact_text
 
 if TYPE_CHECKING:
     from tracekit._config import Settings
@@ -179,11 +180,11 @@ def read_trace(settings: Settings, trace_id: str) -> Trace | None:
             params={"trace_id": normalize_trace_id(trace_id), "allow_partial": "true"},
         )
     except TransportError as exc:
-        raise RuntimeError(f"cannot read trace {trace_id} from {settings.tracking_uri}: {exc}") from None
+        raise RuntimeError(redact_text(f"cannot read trace {trace_id} from {settings.tracking_uri}: {exc}")) from None
     finally:
         client.close()
     if result.status == 404:
         return None
     if result.status != 200:
-        raise RuntimeError(f"cannot read trace {trace_id} from {settings.tracking_uri}: {result.reason()}")
+        raise RuntimeError(redact_text(f"cannot read trace {trace_id} from {settings.tracking_uri}: {result.reason()}"))
     return trace_from_json(result.json())

@@ -23,6 +23,7 @@ from tracekit._export._http import HttpClient, mlflow_auth_headers, mlflow_tls
 from tracekit._export._reader import read_trace
 from tracekit._export._retry import Verdict
 from tracekit._export._sender import DestinationError, ReliableExporter
+from tracekit._redact import needs_credentials, redact_url
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -67,7 +68,7 @@ class MlflowExporter(ReliableExporter):
         self.experiment_id = experiment_id
         destination = {
             "kind": "mlflow",
-            "uri": self.tracking_uri,
+            "uri": redact_url(self.tracking_uri),  # written to the outbox: no credentials
             "experiment_name": experiment_name,
             "experiment_id": experiment_id,
         }
@@ -94,10 +95,30 @@ class MlflowExporter(ReliableExporter):
         )
 
     @classmethod
-    def from_destination(cls, destination: Mapping[str, Any], **kwargs: Any) -> MlflowExporter:
-        """Rebuild the exporter an outbox directory was written for (``tracekit sync``)."""
+    def from_destination(
+        cls, destination: Mapping[str, Any], environ: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> MlflowExporter:
+        """Rebuild the exporter an outbox directory was written for (``tracekit sync``).
+
+        The outbox keeps the URI without its credentials; they come back from
+        ``TRACEKIT_TRACKING_URI`` / ``MLFLOW_TRACKING_URI`` when that names the same
+        server. Raises ``ValueError`` when no variable does.
+        """
+        import os
+
+        env = os.environ if environ is None else environ
+        uri = str(destination["uri"])
+        if needs_credentials(uri):
+            candidates = [env.get(name, "").strip().rstrip("/") for name in ("TRACEKIT_TRACKING_URI", "MLFLOW_TRACKING_URI")]
+            full = next((c for c in candidates if c and redact_url(c) == uri), None)
+            if full is None:
+                raise ValueError(
+                    f"{uri}: the outbox keeps no credentials; set TRACEKIT_TRACKING_URI (or MLFLOW_TRACKING_URI) "
+                    "to the full URI to resend"
+                )
+            uri = full
         return cls(
-            str(destination["uri"]),
+            uri,
             destination.get("experiment_name"),
             destination.get("experiment_id"),
             **kwargs,
@@ -105,7 +126,8 @@ class MlflowExporter(ReliableExporter):
 
     def describe(self) -> str:
         experiment = self.experiment_id or self.experiment_name
-        return f"{self.tracking_uri} (experiment {experiment!r})" if experiment else self.tracking_uri
+        uri = redact_url(self.tracking_uri)
+        return f"{uri} (experiment {experiment!r})" if experiment else uri
 
     def _url(self) -> str:
         return f"{self.tracking_uri}/v1/traces"

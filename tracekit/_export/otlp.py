@@ -35,6 +35,7 @@ from urllib.parse import unquote
 from tracekit._export._http import HttpClient
 from tracekit._export._semconv import FAMILIES, parse_families, with_semconv
 from tracekit._export._sender import ReliableExporter
+from tracekit._redact import needs_credentials, redact_url
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -143,7 +144,7 @@ class OtlpExporter(ReliableExporter):
             cert = (config.client_certificate, config.client_key) if config.client_key else config.client_certificate
         client = HttpClient(config.headers, verify=config.certificate or True, cert=cert, timeout=config.timeout)
         super().__init__(
-            {"kind": "otlp", "endpoint": config.endpoint},
+            {"kind": "otlp", "endpoint": redact_url(config.endpoint)},  # no credentials on disk
             client,
             retry_budget=retry_budget,
             outbox_root=outbox_root,
@@ -154,18 +155,25 @@ class OtlpExporter(ReliableExporter):
     @classmethod
     def from_destination(cls, destination: Mapping[str, Any], environ: Mapping[str, str], **kwargs: Any) -> OtlpExporter:
         """Rebuild the exporter an outbox directory was written for; headers and TLS
-        come from ``environ`` when it names the same endpoint."""
+        come from ``environ`` when it names the same endpoint (credentials in the endpoint
+        too: the outbox keeps it redacted). Raises ``ValueError`` when they are needed
+        and the environment does not give them."""
         endpoint = str(destination["endpoint"])
         try:
             config = otlp_config(environ)
         except ValueError:
             config = None
-        if config is None or config.endpoint != endpoint:
+        if config is None or redact_url(config.endpoint) != endpoint:
+            if needs_credentials(endpoint):
+                raise ValueError(
+                    f"{endpoint}: the outbox keeps no credentials; set OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT "
+                    "to the full endpoint to resend"
+                )
             config = OtlpConfig(endpoint)
         return cls(config, **kwargs)
 
     def describe(self) -> str:
-        return self.config.endpoint
+        return redact_url(self.config.endpoint)
 
     def _prepare(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         return with_semconv(spans, self.config.attribute_families) if self.config.attribute_families else spans
