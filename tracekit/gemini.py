@@ -98,7 +98,10 @@ def _inject_http_options(instance: Any, kwargs: dict[str, Any], headers: Mapping
         new_config: Any = {"http_options": {"headers": dict(headers)}}
     else:
         is_dict = isinstance(config, Mapping)
-        options = config.get("http_options") if is_dict else getattr(config, "http_options", None)
+        # a dict config may spell it the API's way (google-genai accepts both); adding
+        # the other spelling beside it would make the SDK reject the app's call
+        key = "httpOptions" if is_dict and "httpOptions" in config and "http_options" not in config else "http_options"
+        options = config.get(key) if is_dict else getattr(config, "http_options", None)
         if options is None:
             new_options: Any = {"headers": dict(headers)}
         else:
@@ -111,7 +114,7 @@ def _inject_http_options(instance: Any, kwargs: dict[str, Any], headers: Mapping
             else:
                 new_options = options.model_copy(update={"headers": merged})
         if is_dict:
-            new_config = {**config, "http_options": new_options}
+            new_config = {**config, key: new_options}
         else:
             if isinstance(new_options, dict):
                 from google.genai import types
