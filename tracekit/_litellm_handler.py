@@ -23,7 +23,10 @@ and the proxy goes on; the hooks only build a span (export is in the background)
 
 from __future__ import annotations
 
+import atexit
+import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,7 +36,7 @@ from urllib.parse import urlsplit
 from litellm.integrations.custom_logger import CustomLogger
 
 from tracekit import _attributes as attr
-from tracekit import _errors
+from tracekit import _config, _errors, _tracer
 from tracekit import _openai_mapping as mapping
 from tracekit._llm import record_models
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
@@ -57,6 +60,59 @@ _OPERATIONS: Mapping[str, tuple[str, str]] = {
 }
 
 _REDACTED = "redacted-by-litellm"  # what LiteLLM logs instead of content when message logging is off
+
+#: monotonic time the process began shutting down (exit hook or SIGTERM), else None
+_exiting_since: float | None = None
+
+
+def _on_exit() -> None:
+    """LiteLLM's logging worker (litellm 1.106 ``GLOBAL_LOGGING_WORKER``) runs the callbacks
+    still queued at exit from its own ``atexit`` hook. It is registered when litellm is
+    imported, so it runs *after* tracekit's exit drain and ours (``atexit`` is last in,
+    first out): spans recorded then would wait in a pipeline nobody drains. From now on
+    each span is flushed as it ends, within the ``exit_timeout`` budget."""
+    global _exiting_since
+    if _exiting_since is None:
+        _exiting_since = time.monotonic()
+
+
+def _chain_sigterm() -> None:
+    """Drain on SIGTERM too. uvicorn (>= 0.29, the proxy's server) handles SIGTERM by
+    shutting down gracefully, then restores the default handler and raises SIGTERM
+    again: the process dies of it and no ``atexit`` hook runs (measured with litellm
+    1.106.12 / uvicorn 0.4x). So, when a Python handler owns SIGTERM at import time, ours
+    runs first: it marks the shutdown (each span recorded from then on is flushed as it
+    ends) and flushes what is queued on a helper thread, then calls that handler.
+    Nothing changes when SIGTERM has its default or ignored disposition."""
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous) or getattr(previous, "_tracekit", False):
+            return
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            try:
+                _on_exit()
+                threading.Thread(target=_flush_if_exiting, name="tracekit-sigterm-flush", daemon=True).start()
+            except Exception:
+                pass  # a signal handler must never fail the app's own handling
+            previous(signum, frame)
+
+        on_sigterm._tracekit = True  # type: ignore[attr-defined]
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError, AttributeError):
+        pass  # not the main thread, or a platform without SIGTERM: the exit hook still drains
+
+
+atexit.register(_on_exit)
+_chain_sigterm()
+
+
+def _flush_if_exiting() -> None:
+    if _exiting_since is None:
+        return
+    budget = _config.get().exit_timeout - (time.monotonic() - _exiting_since)
+    if budget > 0:
+        _tracer.flush(budget)
 
 
 class TracekitLogger(CustomLogger):  # type: ignore[misc]
@@ -93,6 +149,7 @@ class TracekitLogger(CustomLogger):  # type: ignore[misc]
             if not isinstance(kwargs, Mapping) or self._already_seen(kwargs, start_time, failed):
                 return
             record_call(kwargs, response_obj, start_time, end_time, failed=failed)
+            _flush_if_exiting()
         except Exception:
             _errors.report("litellm.callback")
 
