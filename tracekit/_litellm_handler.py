@@ -66,14 +66,45 @@ _exiting_since: float | None = None
 
 
 def _on_exit() -> None:
-    """LiteLLM's logging worker (litellm 1.106 ``GLOBAL_LOGGING_WORKER``) runs the callbacks
-    still queued at exit from its own ``atexit`` hook. It is registered when litellm is
-    imported, so it runs *after* tracekit's exit drain and ours (``atexit`` is last in,
-    first out): spans recorded then would wait in a pipeline nobody drains. From now on
-    each span is flushed as it ends, within the ``exit_timeout`` budget."""
+    """Mark the shutdown: from now on each span is flushed as it ends (within ``exit_timeout``)."""
     global _exiting_since
     if _exiting_since is None:
         _exiting_since = time.monotonic()
+
+
+_exit_hook_registered = False
+
+
+def _register_exit_hook() -> None:
+    """Run :func:`_drain_litellm_at_exit` at exit, *before* tracekit's own exit drain.
+
+    Registered on the first recorded call, i.e. after tracekit's runtime registered its
+    drain (``atexit`` runs last in, first out). Needed because LiteLLM's logging worker
+    (litellm 1.106 ``GLOBAL_LOGGING_WORKER``) runs the callbacks still queued at exit from
+    an ``atexit`` hook registered when litellm was imported -- so after tracekit's drain,
+    when the runtime cannot start again (the OpenTelemetry SDK's resource detection needs
+    a thread pool, refused after interpreter shutdown began)."""
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        _exit_hook_registered = True
+        atexit.register(_drain_litellm_at_exit)
+
+
+def _drain_litellm_at_exit() -> None:
+    _on_exit()
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+    except ImportError:  # another LiteLLM layout: its own exit flush still runs (after ours)
+        return
+    try:
+        import asyncio
+
+        # LoggingWorker.flush() (public) carries a queue left by a closed loop onto this one
+        # and waits until every queued callback ran; bounded by tracekit's exit budget
+        timeout = _config.get().exit_timeout
+        asyncio.run(asyncio.wait_for(GLOBAL_LOGGING_WORKER.flush(), timeout))
+    except Exception:
+        _errors.logger.debug("tracekit: could not run LiteLLM's queued callbacks at exit", exc_info=True)
 
 
 def _chain_sigterm() -> None:
@@ -103,7 +134,6 @@ def _chain_sigterm() -> None:
         pass  # not the main thread, or a platform without SIGTERM: the exit hook still drains
 
 
-atexit.register(_on_exit)
 _chain_sigterm()
 
 
@@ -149,6 +179,7 @@ class TracekitLogger(CustomLogger):  # type: ignore[misc]
             if not isinstance(kwargs, Mapping) or self._already_seen(kwargs, start_time, failed):
                 return
             record_call(kwargs, response_obj, start_time, end_time, failed=failed)
+            _register_exit_hook()
             _flush_if_exiting()
         except Exception:
             _errors.report("litellm.callback")
