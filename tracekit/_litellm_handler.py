@@ -49,7 +49,9 @@ _DROPPED_BODY_KEYS = frozenset(
 _SECRET_WORDS = ("key", "secret", "token", "password", "credential", "authorization")
 _NOT_SECRETS = frozenset({"max_tokens", "max_completion_tokens", "max_output_tokens", "prompt_cache_key"})
 
-#: LiteLLM ``call_type`` -> (gen_ai operation, span type)
+#: LiteLLM ``call_type`` -> (gen_ai operation, span type) of the OpenAI-shaped routes; any other
+#: call type (``anthropic_messages``, ``aresponses``, ``image_generation``…) is recorded
+#: generically: the request body and LiteLLM's logged response as they are, usage from LiteLLM
 _OPERATIONS: Mapping[str, tuple[str, str]] = {
     "completion": (attr.OP_CHAT, SpanType.CHAT_MODEL.value),
     "acompletion": (attr.OP_CHAT, SpanType.CHAT_MODEL.value),
@@ -208,7 +210,9 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
     body = _mapping(server_request.get("body"))
     headers = server_request.get("headers") or metadata.get("headers")
 
-    operation, span_type = _OPERATIONS.get(str(payload.get("call_type") or kwargs.get("call_type")), (attr.OP_CHAT, "LLM"))
+    call_type = str(payload.get("call_type") or kwargs.get("call_type"))
+    operation, span_type = _OPERATIONS.get(call_type, (call_type, SpanType.LLM.value))
+    openai_shaped = call_type in _OPERATIONS
     requested = body.get("model") or payload.get("model_group") or kwargs.get("model") or payload.get("model")
     start_ns, end_ns = _time_ns(start_time, payload.get("startTime")), _time_ns(end_time, payload.get("endTime"))
     name = f"litellm {operation} {requested}" if requested else f"litellm {operation}"
@@ -217,12 +221,12 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
     if span is NOOP_SPAN:
         return
     try:
-        _record_request(span, kwargs, payload, body, operation)
+        _record_request(span, kwargs, payload, body, operation, openai_shaped)
         _record_deployment(span, kwargs, payload, metadata)
         if failed:
             _record_failure(span, kwargs, payload, end_ns)
         else:
-            _record_response(span, response_obj, payload, operation)
+            _record_response(span, response_obj, payload, operation, openai_shaped)
             _record_stream(span, kwargs, payload, start_ns)
         # after the response: its body names the proxy's alias, not the model that served it
         record_models(span, requested, _served_model(payload, metadata, payload.get("custom_llm_provider")))
@@ -235,7 +239,7 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
 
 
 def _record_request(
-    span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], body: Mapping[str, Any], operation: str
+    span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], body: Mapping[str, Any], operation: str, openai: bool
 ) -> None:
     values: dict[str, Any] = {attr.GEN_AI_OPERATION: operation}
     if body:  # the proxy: the request as the client sent it
@@ -252,7 +256,7 @@ def _record_request(
                 request[key] = _REDACTED
     span.set_inputs(mapping.request_inputs(request))
     values.update(mapping.request_attributes(request))
-    if operation != attr.OP_EMBEDDINGS:
+    if openai and operation != attr.OP_EMBEDDINGS:
         values[attr.GEN_AI_OUTPUT_TYPE] = mapping.output_type(request)
         values[attr.MESSAGE_FORMAT] = "openai"
     span.set_attributes(values)
@@ -288,7 +292,7 @@ def _record_deployment(span: Span, kwargs: Mapping[str, Any], payload: Mapping[s
     _record_cost(span, payload)
 
 
-def _record_response(span: Span, response_obj: Any, payload: Mapping[str, Any], operation: str) -> None:
+def _record_response(span: Span, response_obj: Any, payload: Mapping[str, Any], operation: str, openai: bool) -> None:
     data = payload.get("response")
     if not isinstance(data, Mapping):  # no payload (an old LiteLLM): the response object's own JSON
         data = mapping.to_dict(response_obj)
@@ -296,11 +300,13 @@ def _record_response(span: Span, response_obj: Any, payload: Mapping[str, Any], 
         if data is not None:
             span.set_outputs(data)  # e.g. "redacted-by-litellm"
         return
-    if operation == attr.OP_EMBEDDINGS:
+    if not openai:
+        span.set_outputs(data)
+    elif operation == attr.OP_EMBEDDINGS:
         mapping.record_embeddings_response(span, data)
     else:
         mapping.record_choices_response(span, data)
-    if data.get("usage") is None and payload.get("total_tokens"):
+    if (not openai or data.get("usage") is None) and payload.get("total_tokens"):
         mapping.record_openai_usage(
             span,
             {k: payload.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")},

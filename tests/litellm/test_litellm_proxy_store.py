@@ -243,3 +243,25 @@ def test_no_secret_reaches_the_store(client: OpenAI, store_proxy: LiteLLMProxy, 
     for secret in (*SECRETS, "litellm_proxy_master_key"):
         assert secret.encode() not in data
     store_proxy.assert_no_internal_errors()
+
+
+def test_anthropic_native_messages_route_is_recorded_as_it_is(store_proxy: LiteLLMProxy, store_path: Path) -> None:
+    """``/v1/messages`` (LiteLLM's Anthropic-format route) is not OpenAI-shaped: the span
+    holds the request and LiteLLM's logged response as they are, usage from LiteLLM."""
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=store_proxy.base_url, api_key=SECRETS[0], max_retries=0)
+    messages = [{"role": "user", "content": f"native {_nonce()}"}]
+    raw = client.messages.with_raw_response.create(model="claude-haiku", max_tokens=32, messages=messages)  # type: ignore[arg-type]
+    call_id = raw.headers["x-litellm-call-id"]
+    message = raw.parse()
+    span = wait_spans(store_path, [call_id])[call_id]
+
+    assert (span.name, span.span_type, span.status) == ("litellm anthropic_messages claude-haiku", "LLM", "OK")
+    assert span.inputs == {"model": "claude-haiku", "max_tokens": 32, "messages": messages}
+    assert span.attributes["gen_ai.operation.name"] == "anthropic_messages"
+    assert span.attributes["gen_ai.provider.name"] == "anthropic"
+    assert "mlflow.message.format" not in span.attributes
+    usage = json.loads(span.attributes["mlflow.chat.tokenUsage"])
+    assert (usage["input_tokens"], usage["output_tokens"]) == (message.usage.input_tokens, message.usage.output_tokens)
+    assert span.outputs is not None
