@@ -111,3 +111,37 @@ def test_import_tracekit_does_not_import_litellm() -> None:
     code = "import sys, tracekit; tracekit.start_span; print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.stdout.strip() == "False", out.stderr
+
+
+ODD_CALLS = """
+import asyncio, datetime
+import tracekit
+from tracekit import _errors
+from tracekit.litellm import handler
+
+now = datetime.datetime.now()
+odd = [
+    ({}, None, None, None),
+    ({"standard_logging_object": "not a dict", "litellm_params": 5}, object(), "a", "b"),
+    ({"standard_logging_object": {"response": ["x"], "cost_breakdown": 3, "response_cost": "1"}}, None, now, now),
+    ({"litellm_params": {"proxy_server_request": {"headers": {"traceparent": "garbage"}, "body": "x"}}}, 1, now, now),
+    ("not a mapping", None, None, None),
+]
+for args in odd:
+    handler.log_success_event(*args)
+    handler.log_failure_event(*args)
+    asyncio.run(handler.async_log_success_event(*args))
+    asyncio.run(handler.async_log_failure_event(*args))
+assert _errors.counts == {}, _errors.counts
+print("ok")
+"""
+
+
+def test_odd_callback_data_never_raises_nor_reports(tmp_path: Path) -> None:
+    """Strict mode: any internal error would raise; none does, whatever LiteLLM passes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_", "LITELLM_"))}
+    env.update({"TRACEKIT_TRACKING_URI": f"sqlite:///{tmp_path / 'odd.db'}", "TRACEKIT_STRICT": "1", "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [litellm_python(), "-c", textwrap.dedent(ODD_CALLS)], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-4000:]
