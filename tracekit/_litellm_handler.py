@@ -80,8 +80,8 @@ _exit_hook_registered = False
 def _register_exit_hook() -> None:
     """Run :func:`_drain_litellm_at_exit` at exit, *before* tracekit's own exit drain.
 
-    Registered on the first recorded call, i.e. after tracekit's runtime registered its
-    drain (``atexit`` runs last in, first out). Needed because LiteLLM's logging worker
+    Registered after tracekit's runtime registered its drain (``atexit`` runs last in,
+    first out): see :func:`_start_runtime_early`. Needed because LiteLLM's logging worker
     (litellm 1.106 ``GLOBAL_LOGGING_WORKER``) runs the callbacks still queued at exit from
     an ``atexit`` hook registered when litellm was imported -- so after tracekit's drain,
     when the runtime cannot start again (the OpenTelemetry SDK's resource detection needs
@@ -136,7 +136,20 @@ def _chain_sigterm() -> None:
         pass  # not the main thread, or a platform without SIGTERM: the exit hook still drains
 
 
+def _start_runtime_early() -> None:
+    """Start tracekit's runtime now, so that its exit drain is registered before ours and
+    runs after it: our exit hook then runs LiteLLM's queued callbacks while the runtime
+    is still up, even when no call was recorded before exit (an app whose only calls were
+    ``acompletion``, still queued). A proxy starts it on its first request anyway."""
+    try:
+        _tracer.ensure_pipeline()
+    except Exception:
+        _errors.report("litellm.start")
+    _register_exit_hook()
+
+
 _chain_sigterm()
+_start_runtime_early()
 
 
 def _flush_if_exiting() -> None:
@@ -181,7 +194,6 @@ class TracekitLogger(CustomLogger):  # type: ignore[misc]
             if not isinstance(kwargs, Mapping) or self._already_seen(kwargs, start_time, failed):
                 return
             record_call(kwargs, response_obj, start_time, end_time, failed=failed)
-            _register_exit_hook()
             _flush_if_exiting()
         except Exception:
             _errors.report("litellm.callback")
