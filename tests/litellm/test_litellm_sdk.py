@@ -145,3 +145,46 @@ def test_odd_callback_data_never_raises_nor_reports(tmp_path: Path) -> None:
         [litellm_python(), "-c", textwrap.dedent(ODD_CALLS)], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-4000:]
+
+
+ASYNC_ONLY = """
+import asyncio, json, sys
+import litellm
+import tracekit.litellm
+
+litellm.callbacks = [tracekit.litellm.handler]
+
+async def main():
+    rs = await asyncio.gather(*(
+        litellm.acompletion(model="openai/gpt-4o-mini", api_base=sys.argv[1], api_key="k",
+                            messages=[{"role": "user", "content": f"async {i}"}])
+        for i in range(5)
+    ))
+    # asyncio.run() cancels the tasks still running when main() returns -- LiteLLM's
+    # logging tasks among them (litellm 1.106.12): those callbacks never run, for any logger.
+    # A short-lived script waits for LiteLLM's logging worker first (docs/litellm.md)
+    from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+    await GLOBAL_LOGGING_WORKER.flush()
+    return [r._hidden_params["litellm_call_id"] for r in rs]
+
+print(json.dumps(asyncio.run(main())))  # then exits at once: tracekit's exit hook drains
+"""
+
+
+def test_acompletion_spans_of_a_short_script_are_all_drained_at_exit(tmp_path: Path, fake_llm: FakeLLMServer) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_", "LITELLM_"))}
+    store = tmp_path / "async.db"
+    env.update({"TRACEKIT_TRACKING_URI": f"sqlite:///{store}", "TRACEKIT_STRICT": "1", "PYTHONPATH": str(REPO)})
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    done = subprocess.run(
+        [litellm_python(), "-c", textwrap.dedent(ASYNC_ONLY), fake_llm.openai_base_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "tracekit internal error" not in done.stderr, done.stderr[-4000:]
+    call_ids = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(spans_by_call_id(store)) == sorted(call_ids)
