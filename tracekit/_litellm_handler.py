@@ -113,7 +113,7 @@ def _chain_sigterm() -> None:
     """Drain on SIGTERM too. uvicorn (>= 0.29, the proxy's server) handles SIGTERM by
     shutting down gracefully, then restores the default handler and raises SIGTERM
     again: the process dies of it and no ``atexit`` hook runs (measured with litellm
-    1.106.12 / uvicorn 0.4x). So, when a Python handler owns SIGTERM at import time, ours
+    1.106.12 / uvicorn 0.55.0). So, when a Python handler owns SIGTERM at import time, ours
     runs first: it marks the shutdown (each span recorded from then on is flushed as it
     ends) and flushes what is queued on a helper thread, then calls that handler.
     Nothing changes when SIGTERM has its default or ignored disposition."""
