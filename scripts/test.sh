@@ -20,6 +20,15 @@ cached_venv .venv-mlflow "mlflow[auth,genai]==3.17.2" install_mlflow
 export TK_MLFLOW_BIN="$PWD/.venv-mlflow/bin/mlflow"
 export MLFLOW_DISABLE_TELEMETRY=true
 
+# LiteLLM Proxy for tests/litellm, in its own venv (litellm pins openai<3), with tracekit
+# installed editable (no SDK extras) so the proxy can load tracekit.litellm.handler.
+# 1.106.x is the release measured in shared/MLFLOW_SERVER.md (1.107.0 was withdrawn).
+LITELLM_SPEC='litellm[proxy]==1.106.12'
+install_litellm() { "$1/bin/python" -m pip install -q "$LITELLM_SPEC" -e .; }
+cached_venv .venv-litellm "$LITELLM_SPEC $(sha256sum pyproject.toml)" install_litellm
+.venv-litellm/bin/python -m pip install -q --no-deps -e .
+export TK_LITELLM_BIN="$PWD/.venv-litellm/bin/litellm"
+
 # Arize Phoenix, a third-party OpenTelemetry backend, with OpenInference's own OpenAI
 # instrumentor (tests/otel compare tracekit's spans with its view of the same call)
 OPENAI_NOW=$(.venv/bin/python -c 'from importlib.metadata import version; print(version("openai"))')

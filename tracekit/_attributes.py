@@ -21,7 +21,10 @@ MESSAGE_FORMAT: Final = "mlflow.message.format"
 CHAT_TOOLS: Final = "mlflow.chat.tools"
 LLM_MODEL: Final = "mlflow.llm.model"
 LLM_PROVIDER: Final = "mlflow.llm.provider"
-LLM_COST: Final = "mlflow.llm.cost"  # JSON {"input_cost", "output_cost", "total_cost"} in USD: the MLflow UI's cost
+#: JSON {"input_cost", "output_cost", "total_cost"} in USD: the shape MLflow 3.17 writes
+#: (mlflow.tracing.constant.CostKey) and sums into the trace's cost; a span that has it is
+#: not priced again by the server
+LLM_COST: Final = "mlflow.llm.cost"
 TRACE_TAG_PREFIX: Final = "mlflow.traceTag."
 TRACE_NAME: Final = "mlflow.traceTag.mlflow.traceName"
 TRACE_METADATA_PREFIX: Final = "mlflow.traceMetadata."
@@ -129,4 +132,19 @@ COST_SOURCE: Final = "tracekit.cost.source"  # gateway | genai-prices
 COST_UNPRICED: Final = "tracekit.cost.unpriced"  # True: the price table does not know the served model
 
 # --- provider-specific facts (tracekit's own) ----------------------------------------
+# LiteLLM (the tracekit.litellm callback): which deployment served a call, and who asked
+LITELLM_CALL_ID: Final = "tracekit.litellm.call_id"  # LiteLLM's call id (x-litellm-call-id)
+LITELLM_MODEL_GROUP: Final = "tracekit.litellm.model_group"  # the model name the proxy routed on
+LITELLM_DEPLOYMENT: Final = "tracekit.litellm.deployment"  # the deployment's model, e.g. openai/gpt-4o-mini
+LITELLM_API_BASE: Final = "tracekit.litellm.api_base"  # the upstream called, without credentials or query
+LITELLM_CACHE_HIT: Final = "tracekit.litellm.cache_hit"
+LITELLM_ATTEMPTED_RETRIES: Final = "tracekit.litellm.attempted_retries"
+LITELLM_ATTEMPTED_FALLBACKS: Final = "tracekit.litellm.attempted_fallbacks"
+LITELLM_KEY_ALIAS: Final = "tracekit.litellm.key_alias"  # the virtual key's alias (never the key or its hash)
+LITELLM_TEAM_ID: Final = "tracekit.litellm.team_id"
+LITELLM_TEAM_ALIAS: Final = "tracekit.litellm.team_alias"
+LITELLM_USER_ID: Final = "tracekit.litellm.user_id"  # the key's internal user
+LITELLM_ORG_ID: Final = "tracekit.litellm.org_id"
+LITELLM_END_USER: Final = "tracekit.litellm.end_user"  # the request's `user`
+LITELLM_OVERHEAD_MS: Final = "tracekit.litellm.overhead_ms"  # LiteLLM's own time on the call
 GEMINI_BLOCK_REASON: Final = "tracekit.gemini.block_reason"  # promptFeedback.blockReason of a blocked prompt

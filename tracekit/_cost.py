@@ -93,7 +93,12 @@ def price_spans(spans: Iterable[Any]) -> None:
     for span in spans:
         try:
             attributes = span.attributes
-            if not attributes or attr.GEN_AI_USAGE_INPUT not in attributes or attr.COST_SOURCE in attributes:
+            if (
+                not attributes
+                or attr.GEN_AI_USAGE_INPUT not in attributes
+                or attr.COST_SOURCE in attributes
+                or attr.LLM_COST in attributes
+            ):
                 continue
             values = _price_attributes(attributes)
             if values:
