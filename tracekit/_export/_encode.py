@@ -7,7 +7,8 @@ value, so each has its own unit tests (``tests/export/test_encode.py``).
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
@@ -29,12 +30,79 @@ __all__ = [
 def encode_otlp(spans: Sequence[ReadableSpan]) -> bytes:
     """Serialize ``spans`` as one OTLP ``ExportTraceServiceRequest`` (protobuf bytes).
 
-    Uses the OpenTelemetry OTLP encoder, never a hand-written one.
+    Uses the OpenTelemetry OTLP encoder, never a hand-written one. One span the
+    encoder refuses (a lone surrogate protobuf cannot encode as UTF-8, an int beyond
+    int64, a value type it does not know -- values that bypassed tracekit's gate) never
+    costs the batch: that span is sent with its values cleaned in place
+    (:func:`encodable`).
     """
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-    data: bytes = encode_spans(spans).SerializeToString()
+    try:
+        data: bytes = encode_spans(spans).SerializeToString()
+        return data
+    except Exception:
+        pass
+    fixed = [span for span in (encodable(s) for s in spans) if span is not None]
+    data = encode_spans(fixed).SerializeToString()
     return data
+
+
+def encodable(span: ReadableSpan) -> ReadableSpan | None:
+    """``span`` itself if the OTLP encoder takes it, else a copy with clean names and
+    values (``tracekit._clean``'s gate), else one holding only its identity and a
+    ``tracekit.unstorable`` marker; None (logged) if even that fails."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    candidates: tuple[Callable[[], ReadableSpan], ...] = (
+        lambda: span,
+        lambda: _cleaned(span, keep_values=True),
+        lambda: _cleaned(span, keep_values=False),
+    )
+    for make in candidates:
+        try:
+            candidate = make()
+            encode_spans([candidate]).SerializeToString()
+            return candidate
+        except Exception:
+            continue
+    logging.getLogger("tracekit").warning("tracekit: span %r could not be encoded for OTLP; left out", span.name)
+    return None
+
+
+def _cleaned(span: ReadableSpan, *, keep_values: bool) -> ReadableSpan:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Status
+
+    from tracekit import _clean
+
+    def values(attributes: Any) -> dict[str, Any]:
+        return _clean.clean_attributes(attributes or {}, 1_000_000)
+
+    if keep_values:
+        attributes = values(span.attributes)
+        events = [Event(_clean.clean_name(e.name), values(e.attributes), e.timestamp) for e in span.events]
+    else:
+        attributes = {attr.UNSTORABLE: "<span attributes could not be encoded>"}
+        events = []
+    status = span.status
+    if status.description is not None:
+        status = Status(status.status_code, _clean.safe_str(status.description))
+    return ReadableSpan(
+        name=_clean.clean_name(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=Resource(values(span.resource.attributes), span.resource.schema_url) if span.resource else None,
+        attributes=attributes,
+        events=events,
+        links=span.links if keep_values else (),
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def gzip_body(body: bytes) -> bytes:
