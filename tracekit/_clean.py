@@ -61,7 +61,7 @@ def safe_str(value: object) -> str:
         try:
             text = repr(value)
         except Exception:
-            return f"<unprintable {type(value).__qualname__}>"
+            return f"<unrepresentable {type(value).__qualname__}>"
     if type(text) is not str:  # a str subclass returned by __str__: take its plain text
         text = str.__str__(text)
     return clean_text(text)

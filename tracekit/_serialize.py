@@ -17,6 +17,7 @@ import dataclasses
 import enum
 import json
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,11 @@ _MAX_ITEMS = 1000
 #: the Python walk visits at most this many values: an object that fabricates
 #: attributes or items on access costs milliseconds, never seconds
 _MAX_NODES = 100_000
+#: ... and converts at most this many objects the JSON encoder does not know (each
+#: runs the app's code: model_dump, to_dict, repr). Per thread, reset by each dumps().
+_MAX_CONVERSIONS = 10_000
 _BUDGET_MARK = "<not serialized: over the size budget>"
+_budget = threading.local()
 _PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
 
 
@@ -46,6 +51,11 @@ def _safe_repr(obj: object) -> str:
 
 def _default(obj: Any) -> Any:
     """``json.dumps`` hook for everything the encoder does not know. Never raises."""
+    left = getattr(_budget, "left", _MAX_CONVERSIONS) - 1
+    _budget.left = left
+    if left < 0:
+        _budget.short = True
+        return _BUDGET_MARK
     try:
         return _convert(obj)
     except Exception:  # a property or __getattr__ of the app's object raised
@@ -184,7 +194,13 @@ def to_jsonable(obj: Any) -> Any:
     become strings, ints too long for ``str()`` a marker, nesting deeper than 64 levels
     is cut, and at most 100,000 values are visited (the rest become a marker).
     """
+    _reset_budget()
     return _Walk().value(obj, 0)
+
+
+def _reset_budget() -> None:
+    _budget.left = _MAX_CONVERSIONS
+    _budget.short = False
 
 
 def _clip(obj: Any, max_str: int, max_items: int = _MAX_ITEMS) -> Any:
@@ -217,6 +233,7 @@ def _encode(obj: Any) -> tuple[str, bool]:
         return _ENCODER.encode(obj), False
     except Exception:
         # cycles, non-string keys, NaN, ints too long for str(): walk it in Python
+        _reset_budget()
         walk = _Walk()
         return json.dumps(walk.value(obj, 0), ensure_ascii=False, separators=(",", ":")), walk.short
 
@@ -244,7 +261,9 @@ def dumps(obj: Any, limit: int) -> tuple[str, bool]:
     "..."}``.
     """
     try:
+        _reset_budget()
         text, short = _encode(obj)
+        short = short or _budget.short
         text = clean_text(text)
         if _binary.may_hold_blobs(text):
             text = _binary.strip_text(text)
