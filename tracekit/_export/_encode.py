@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,22 +39,47 @@ def encode_otlp(spans: Sequence[ReadableSpan]) -> bytes:
     """
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
+    data = _encode_cleanly(spans)
+    if data is not None:
+        return data
+    fixed = [span for span in (encodable(s) for s in spans) if span is not None]
+    encoded: bytes = encode_spans(fixed).SerializeToString()
+    return encoded
+
+
+#: opentelemetry-exporter-otlp-proto-common (1.45) logs "Failed to encode key ..." at
+#: ERROR there and drops the attribute, instead of raising
+_ENCODER_LOGGER = "opentelemetry.exporter.otlp.proto.common._internal"
+
+
+def _encode_cleanly(spans: Sequence[ReadableSpan]) -> bytes | None:
+    """The OTLP body of ``spans``, or None if the encoder raised or dropped a value."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    me = threading.get_ident()
+    dropped: list[logging.LogRecord] = []
+
+    def catch(record: logging.LogRecord) -> bool:
+        if record.thread == me:  # this encoding's complaint: handled here, not logged
+            dropped.append(record)
+            return False
+        return True
+
+    logger = logging.getLogger(_ENCODER_LOGGER)
+    logger.addFilter(catch)
     try:
         data: bytes = encode_spans(spans).SerializeToString()
-        return data
     except Exception:
-        pass
-    fixed = [span for span in (encodable(s) for s in spans) if span is not None]
-    data = encode_spans(fixed).SerializeToString()
-    return data
+        return None
+    finally:
+        logger.removeFilter(catch)
+    return None if dropped else data
 
 
 def encodable(span: ReadableSpan) -> ReadableSpan | None:
     """``span`` itself if the OTLP encoder takes it, else a copy with clean names and
     values (``tracekit._clean``'s gate), else one holding only its identity and a
     ``tracekit.unstorable`` marker; None (logged) if even that fails."""
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
     candidates: tuple[Callable[[], ReadableSpan], ...] = (
         lambda: span,
         lambda: _cleaned(span, keep_values=True),
@@ -62,10 +88,10 @@ def encodable(span: ReadableSpan) -> ReadableSpan | None:
     for make in candidates:
         try:
             candidate = make()
-            encode_spans([candidate]).SerializeToString()
-            return candidate
         except Exception:
             continue
+        if _encode_cleanly([candidate]) is not None:
+            return candidate
     logging.getLogger("tracekit").warning("tracekit: span %r could not be encoded for OTLP; left out", span.name)
     return None
 
