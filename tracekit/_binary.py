@@ -33,7 +33,10 @@ MIN_BLOB = 1024
 # A long run of base64 characters in JSON text (a backslash too: a line-wrapped blob
 # shows its newlines as "\n" there). Only a trigger: the walk decides.
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{1024,}")
-_STRUCTURE_HINTS = ('"type":"base64"', '"inline_data"', '"inlineData"', '"input_audio"', '"audio":{', "base64,")
+# Two substring scans find every short blob: a data URL or an Anthropic base64 source
+# says "base64", and every keyed blob (Anthropic, Gemini, OpenAI audio) is a "data"
+# string. A false hint costs one walk, never a wrong placeholder.
+_STRUCTURE_HINTS = ("base64", '"data":"')
 
 _DATA_URL_HEAD = r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,\"\s]*)*);base64,"
 #: a data URL inside a longer text (its payload ends at the first non-base64 character)

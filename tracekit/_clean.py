@@ -117,6 +117,11 @@ def attribute_value(value: Any, max_length: int) -> Any:
         return value
     if t is int or t is float:
         return _clean_number(value)
+    if t is dict:
+        return _json_text(value, max_length)
+    if t is list or t is tuple:
+        items = _array(value)
+        return items if items is not None else _json_text(value, max_length)
     if isinstance(value, Enum):
         value = value.value
         if isinstance(value, Enum):  # an enum whose value is an enum: JSON below
@@ -135,9 +140,20 @@ def attribute_value(value: Any, max_length: int) -> Any:
         items = _array(value)
         if items is not None:
             return items
-    from tracekit import _serialize
+    return _json_text(value, max_length)
 
-    return _serialize.dumps(value, max_length)[0]
+
+_dumps: Any = None
+
+
+def _json_text(value: Any, max_length: int) -> str:
+    global _dumps
+    if _dumps is None:  # _serialize imports this module: bound on first use, once
+        from tracekit._serialize import dumps
+
+        _dumps = dumps
+    text: str = _dumps(value, max_length)[0]
+    return text
 
 
 def _array(value: Sequence[Any]) -> list[Any] | None:

@@ -172,8 +172,8 @@ class Span:
         if self._otel is None or self._ended or value is None:
             return
         try:
-            if type(key) is not str or not key.isascii() or len(key) > _clean.MAX_KEY or not key.isprintable():
-                key = _clean.clean_key(key)
+            if type(key) is not str or key not in _KEYS_SEEN:
+                key = _checked_key(key)
             self._attrs[key] = _attribute_value(value)
         except Exception:
             _errors.report("span.set_attribute")
@@ -182,13 +182,18 @@ class Span:
         """Set several attributes at once (see :meth:`set_attribute`)."""
         if self._otel is None or self._ended:
             return
+        pending = self._attrs
         try:
-            items = list(attributes.items())
-        except Exception:
+            for key, value in attributes.items():
+                if value is not None:
+                    try:
+                        if type(key) is not str or key not in _KEYS_SEEN:
+                            key = _checked_key(key)
+                        pending[key] = _attribute_value(value)
+                    except Exception:
+                        _errors.report("span.set_attribute")
+        except Exception:  # not a mapping, or one whose iteration fails: the app's value
             _warn_once("set_attributes", f"set_attributes() takes a mapping, not {type(attributes).__qualname__}")
-            return
-        for key, value in items:
-            self.set_attribute(key, value)
 
     def add_event(self, name: str, attributes: Mapping[str, Any] | None = None, timestamp_ns: int | None = None) -> None:
         """Add a timestamped event to the span (name and attributes cleaned like
@@ -306,11 +311,23 @@ def _attribute_value(value: Any) -> Any:
     elif t is bool:
         return value
     elif t is int:
-        if -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:
+        if abs(value) <= 0x7FFFFFFFFFFFFFFF:  # int64, as OTLP carries it
             return value
     elif t is float and value - value == 0.0:  # finite: inf - inf and nan - nan are nan
         return value
     return _clean.attribute_value(value, _config.get().max_attribute_length)
+
+
+#: attribute keys already known to be clean (the same few dozen keys recur on every span):
+#: one hash lookup instead of four string checks per attribute
+_KEYS_SEEN: set[str] = set()
+
+
+def _checked_key(key: Any) -> str:
+    clean = _clean.clean_key(key)
+    if clean is key and len(_KEYS_SEEN) < 4096:
+        _KEYS_SEEN.add(clean)
+    return clean
 
 
 def _exception_attributes(exception: BaseException) -> dict[str, Any]:
