@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -156,11 +157,24 @@ def _promoted_attributes(attributes: Mapping[str, Any]) -> dict[str, Any] | None
         for key, value in attributes.items()
         if key.startswith(prefix) and attr.TRACE_TAG_PREFIX + key[len(prefix) :] not in attributes
     }
-    if not extra:
+    tag_prefix = attr.TRACE_TAG_PREFIX
+    odd = [k for k in (*attributes, *extra) if k.startswith(tag_prefix) and not _TAG_KEY.fullmatch(k, len(tag_prefix))]
+    if not extra and not odd:
         return None
     merged = dict(attributes)
     merged.update(extra)
+    for key in odd:
+        # The server (3.17) silently drops a tag whose key has a character outside
+        # MLflow's key alphabet (a NUL, U+FFFD, an emoji): such characters become "_".
+        fixed = tag_prefix + _TAG_KEY_BAD.sub("_", key[len(tag_prefix) :])
+        value = merged.pop(key)
+        merged.setdefault(fixed, value)
     return merged
+
+
+#: MLflow's alphabet for tag keys (``mlflow.utils.validation``): word characters, ``/.- :``
+_TAG_KEY = re.compile(r"[/\w.\- :]*")
+_TAG_KEY_BAD = re.compile(r"[^/\w.\- :]")
 
 
 def mlflow_ready(spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
