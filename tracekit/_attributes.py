@@ -91,6 +91,7 @@ STREAM_INCOMPLETE: Final = "tracekit.stream.incomplete"  # True when the stream 
 STREAM_END_REASON: Final = "tracekit.stream.end_reason"  # exhausted | closed | error | abandoned | cancelled
 FIRST_TOKEN_EVENT: Final = "gen_ai.first_token"  # event name for the time to first token
 TRUNCATED: Final = "tracekit.truncated"  # names of attributes cut to the payload limit
+UNSTORABLE: Final = "tracekit.unstorable"  # set (with a marker) on a span whose attributes an exporter could not encode
 FUNCTION_NAME: Final = "tracekit.function"  # module.qualname of a @trace'd function
 REMOTE_PARENT: Final = "tracekit.remote_parent"  # True on a local top span whose parent is a caller's span (traceparent)
 LINKED_FROM: Final = "tracekit.linked_from"  # foreign OTel trace id this trace was started under

@@ -14,14 +14,14 @@ funnel and never reaches the caller.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar, Token
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
-from tracekit import _config, _errors, _serialize, _tracer
+from tracekit import _clean, _config, _errors, _serialize, _tracer
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span as OTelSpan
@@ -60,7 +60,15 @@ _last_trace_id: str | None = None
 def _type_name(span_type: SpanType | str | None) -> str:
     if span_type is None:
         return SpanType.UNKNOWN.value
-    return span_type.value if isinstance(span_type, SpanType) else str(span_type)
+    if isinstance(span_type, SpanType):
+        return span_type.value
+    return _clean_name(span_type)
+
+
+def _clean_name(name: Any) -> str:
+    if type(name) is str and name.isascii() and len(name) <= _clean.MAX_NAME and name.isprintable():
+        return name  # the common case
+    return _clean.clean_name(name)
 
 
 def format_trace_id(trace_id: int) -> str:
@@ -157,10 +165,17 @@ class Span:
             _errors.report("span.set_json")
 
     def set_attribute(self, key: str, value: Any) -> None:
-        """Set one attribute. Non-primitive values are stored as JSON text; None is skipped."""
+        """Set one attribute. Non-primitive values are stored as JSON text; None is skipped.
+
+        A value no exporter could encode (a lone surrogate, an int beyond int64, NaN, an
+        object whose ``__str__`` raises) is replaced by a marker; an odd key (not a
+        string, control characters, longer than 250 characters) is cleaned and cut.
+        """
         if self._otel is None or self._ended or value is None:
             return
         try:
+            if type(key) is not str or key not in _KEYS_SEEN:
+                key = _checked_key(key)
             self._attrs[key] = _attribute_value(value)
         except Exception:
             _errors.report("span.set_attribute")
@@ -170,58 +185,70 @@ class Span:
         if self._otel is None or self._ended:
             return
         pending = self._attrs
-        for key, value in attributes.items():
-            if value is not None:
-                try:
-                    pending[key] = _attribute_value(value)
-                except Exception:
-                    _errors.report("span.set_attribute")
+        try:
+            for key, value in attributes.items():
+                if value is not None:
+                    try:
+                        if type(key) is not str or key not in _KEYS_SEEN:
+                            key = _checked_key(key)
+                        pending[key] = _attribute_value(value)
+                    except Exception:
+                        _errors.report("span.set_attribute")
+        except Exception:  # not a mapping, or one whose iteration fails: the app's value
+            _warn_once("set_attributes", f"set_attributes() takes a mapping, not {type(attributes).__qualname__}")
 
     def add_event(self, name: str, attributes: Mapping[str, Any] | None = None, timestamp_ns: int | None = None) -> None:
-        """Add a timestamped event to the span."""
+        """Add a timestamped event to the span (name and attributes cleaned like
+        :meth:`set_attribute`'s)."""
         otel = self._otel
         if otel is None or self._ended:
             return
         try:
-            values = {k: _attribute_value(v) for k, v in (attributes or {}).items() if v is not None}
-            otel.add_event(name, values, timestamp_ns)
+            values = _clean.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
+            if timestamp_ns is not None and type(timestamp_ns) is not int:
+                timestamp_ns = None  # not a time: the SDK would fail at export
+            otel.add_event(_clean.clean_name(name), values, timestamp_ns)
         except Exception:
             _errors.report("span.add_event")
 
     def record_exception(self, exception: BaseException) -> None:
         """Record an exception: an ``exception`` event with type, message and traceback,
-        and status ERROR."""
+        and status ERROR. An exception whose ``__str__`` raises is recorded too."""
         otel = self._otel
         if otel is None or self._ended:
             return
         try:
-            import traceback
-
             from opentelemetry.trace import Status, StatusCode
 
             from tracekit._redact import redact_text
 
             # an error message often quotes a URL ("... with url: /v1?api_key=..."): the
             # event and the status keep it without credentials
-            message = redact_text(str(exception))
-            stack = redact_text("".join(traceback.format_exception(type(exception), exception, exception.__traceback__)))
-            otel.record_exception(exception, {"exception.message": message, "exception.stacktrace": stack})
-            otel.set_status(Status(StatusCode.ERROR, f"{type(exception).__name__}: {message}"[:1000]))
+            otel.add_event("exception", _exception_attributes(exception))
+            message = redact_text(_clean.safe_str(exception))
+            otel.set_status(Status(StatusCode.ERROR, f"{_clean.clean_name(type(exception).__name__)}: {message}"[:1000]))
         except Exception:
             _errors.report("span.record_exception")
 
     def set_status(self, status: str, description: str | None = None) -> None:
-        """Set the status: ``"OK"``, ``"ERROR"`` or ``"UNSET"``."""
+        """Set the status: ``"OK"``, ``"ERROR"`` or ``"UNSET"`` (any case).
+
+        Another value is the app's mistake, not a reason to fail its code: it is logged
+        (once, on the ``tracekit`` logger) and ignored.
+        """
         otel = self._otel
         if otel is None or self._ended:
             return
         try:
             from opentelemetry.trace import Status, StatusCode
 
-            code = StatusCode[str(status).upper()]
-            otel.set_status(Status(code, description if code is StatusCode.ERROR else None))
-        except KeyError:
-            raise ValueError(f"status must be 'OK', 'ERROR' or 'UNSET', not {status!r}") from None
+            code = StatusCode.__members__.get(_clean.safe_str(status).upper())
+            if code is None:
+                shown = _clean.safe_str(status)[:100]
+                _warn_once("set_status", f"set_status() takes 'OK', 'ERROR' or 'UNSET', not {shown!r}; ignored")
+                return
+            message = None if description is None or code is not StatusCode.ERROR else _clean.safe_str(description)
+            otel.set_status(Status(code, message))
         except Exception:
             _errors.report("span.set_status")
 
@@ -281,22 +308,64 @@ NOOP_SPAN._ended = True
 
 
 def _attribute_value(value: Any) -> Any:
+    """``value`` as an attribute value every exporter can encode (see ``_clean``)."""
     t = type(value)
-    if t is str or t is int or t is float or t is bool:  # the common case, without isinstance chains
+    # the common cases, without isinstance chains or a configuration lookup
+    if t is str:
+        if value.isascii():
+            return value
+    elif t is bool:
         return value
-    if isinstance(value, (str, bool, int, float)):
+    elif t is int:
+        if abs(value) <= 0x7FFFFFFFFFFFFFFF:  # int64, as OTLP carries it
+            return value
+    elif t is float and value - value == 0.0:  # finite: inf - inf and nan - nan are nan
         return value
-    if isinstance(value, Enum):
-        return _attribute_value(value.value)
-    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        items = list(value)
-        if items and all(isinstance(v, str) for v in items):
-            return items
-        if items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
-            return items
-        if items and all(isinstance(v, bool) for v in items):
-            return items
-    return _serialize.dumps(value, _config.get().max_attribute_length)[0]
+    return _clean.attribute_value(value, _config.get().max_attribute_length)
+
+
+#: attribute keys already known to be clean (the same few dozen keys recur on every span):
+#: one hash lookup instead of four string checks per attribute
+_KEYS_SEEN: set[str] = set()
+
+
+def _checked_key(key: Any) -> str:
+    clean = _clean.clean_key(key)
+    if clean is key and len(_KEYS_SEEN) < 4096:
+        _KEYS_SEEN.add(clean)
+    return clean
+
+
+def _exception_attributes(exception: BaseException) -> dict[str, Any]:
+    """The OpenTelemetry ``exception`` event's attributes, built without trusting the
+    exception: the SDK's ``record_exception`` (1.45) calls ``str()`` on it unguarded.
+    Credentials quoted in the message or the stack (a URL's query) are redacted."""
+    import traceback
+
+    from tracekit._redact import redact_text
+
+    try:
+        stack = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+    except Exception:
+        stack = ""
+    kind = type(exception)
+    qualname = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return {
+        "exception.type": _clean.clean_name(qualname),
+        "exception.message": redact_text(_clean.safe_str(exception)),
+        "exception.stacktrace": redact_text(_clean.clean_text(stack)),
+        "exception.escaped": "False",
+    }
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(place: str, message: str) -> None:
+    """Log the app's misuse of a span method once per place (never raise into the app)."""
+    if place not in _warned:
+        _warned.add(place)
+        _errors.logger.warning("tracekit: %s", message)
 
 
 def _mark_truncated(pending: dict[str, Any], key: str) -> None:
@@ -365,6 +434,7 @@ def open_span(
             if random.random() >= settings.sample_rate:
                 return NOOP_SPAN
         type_name = _type_name(span_type)
+        name = _clean_name(name)
         otel = _tracer.start_otel_span(
             name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns, remote
         )
@@ -515,20 +585,30 @@ def update_current_trace(
     if span is None or span._otel is None:
         _errors.logger.debug("update_current_trace called outside a trace; ignored")
         return
-    root = span._root
-    target = root if not root._ended else span
-    values: dict[str, Any] = {}
-    for key, value in (tags or {}).items():
-        values[attr.TRACE_TAG_PREFIX + str(key)] = str(value)
-    for key, value in (metadata or {}).items():
-        values[attr.TRACE_METADATA_PREFIX + str(key)] = str(value)
-    if session_id is not None:
-        values[attr.SESSION_ID] = str(session_id)
-    if user_id is not None:
-        values[attr.USER_ID] = str(user_id)
-    if name is not None:
-        values[attr.TRACE_NAME] = str(name)
-    target.set_attributes(values)
+    # Never raises into the app: keys and values of any type are turned into clean
+    # text (an object whose __str__ raises becomes a marker); a non-mapping is ignored.
+    try:
+        root = span._root
+        target = root if not root._ended else span
+        values: dict[str, Any] = {}
+        for prefix, mapping, what in ((attr.TRACE_TAG_PREFIX, tags, "tags"), (attr.TRACE_METADATA_PREFIX, metadata, "metadata")):
+            if mapping is None:
+                continue
+            try:
+                items = list(mapping.items())
+            except Exception:
+                kind = type(mapping).__qualname__
+                _warn_once(f"update_current_trace.{what}", f"update_current_trace({what}=) takes a mapping, not {kind}; ignored")
+                continue
+            for key, value in items:
+                values[_clean.clean_key(prefix + _clean.safe_str(key))] = _clean.safe_str(value)
+        facts: tuple[tuple[str, object], ...] = ((attr.SESSION_ID, session_id), (attr.USER_ID, user_id), (attr.TRACE_NAME, name))
+        for fact_key, fact in facts:
+            if fact is not None:
+                values[fact_key] = _clean.safe_str(fact) if fact_key != attr.TRACE_NAME else _clean.clean_name(fact)
+        target.set_attributes(values)
+    except Exception:
+        _errors.report("update_current_trace")
 
 
 def now_ns() -> int:

@@ -109,9 +109,14 @@ def start_otel_span(
     if remote_parent is not None and parent is None:
         values[attr.REMOTE_PARENT] = True
     if attributes:
+        from tracekit._clean import clean_key
         from tracekit._span import _attribute_value
 
-        values.update({k: _attribute_value(v) for k, v in attributes.items() if v is not None})
+        try:
+            items = list(attributes.items())
+        except Exception:  # not a mapping: the span starts without them
+            items = []
+        values.update({clean_key(k): _attribute_value(v) for k, v in items if v is not None})
     span: OTelSpan = tracer.start_span(  # type: ignore[assignment]
         name, context=context, attributes=values, links=links, start_time=start_time_ns
     )

@@ -129,7 +129,7 @@ def test_content_blocks_recorded(client: anthropic.Anthropic, captured: SpanCapt
     ]
     client.messages.create(model=MODEL, max_tokens=64, messages=messages, tools=[WEATHER_TOOL])
     recorded = attributes(only_span(captured))["mlflow.spanInputs"]["messages"]
-    assert recorded[0]["content"][1]["source"]["data"] == "<base64 2048 bytes>"
+    assert recorded[0]["content"][1]["source"]["data"] == "<base64 image/png, 2048 bytes>"  # the block's media_type
     assert recorded[1:] == messages[1:]
     assert image not in str(only_span(captured).attributes)
 

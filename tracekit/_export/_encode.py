@@ -7,7 +7,10 @@ value, so each has its own unit tests (``tests/export/test_encode.py``).
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping, Sequence
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
@@ -29,12 +32,104 @@ __all__ = [
 def encode_otlp(spans: Sequence[ReadableSpan]) -> bytes:
     """Serialize ``spans`` as one OTLP ``ExportTraceServiceRequest`` (protobuf bytes).
 
-    Uses the OpenTelemetry OTLP encoder, never a hand-written one.
+    Uses the OpenTelemetry OTLP encoder, never a hand-written one. One span the
+    encoder refuses (a lone surrogate protobuf cannot encode as UTF-8, an int beyond
+    int64, a value type it does not know -- values that bypassed tracekit's gate) never
+    costs the batch: that span is sent with its values cleaned in place
+    (:func:`encodable`).
     """
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-    data: bytes = encode_spans(spans).SerializeToString()
-    return data
+    data = _encode_cleanly(spans)
+    if data is not None:
+        return data
+    fixed = [span for span in (encodable(s) for s in spans) if span is not None]
+    encoded: bytes = encode_spans(fixed).SerializeToString()
+    return encoded
+
+
+#: opentelemetry-exporter-otlp-proto-common (1.45) logs "Failed to encode key ..." at
+#: ERROR there and drops the attribute, instead of raising
+_ENCODER_LOGGER = "opentelemetry.exporter.otlp.proto.common._internal"
+
+
+def _encode_cleanly(spans: Sequence[ReadableSpan]) -> bytes | None:
+    """The OTLP body of ``spans``, or None if the encoder raised or dropped a value."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    me = threading.get_ident()
+    dropped: list[logging.LogRecord] = []
+
+    def catch(record: logging.LogRecord) -> bool:
+        if record.thread == me:  # this encoding's complaint: handled here, not logged
+            dropped.append(record)
+            return False
+        return True
+
+    logger = logging.getLogger(_ENCODER_LOGGER)
+    logger.addFilter(catch)
+    try:
+        data: bytes = encode_spans(spans).SerializeToString()
+    except Exception:
+        return None
+    finally:
+        logger.removeFilter(catch)
+    return None if dropped else data
+
+
+def encodable(span: ReadableSpan) -> ReadableSpan | None:
+    """``span`` itself if the OTLP encoder takes it, else a copy with clean names and
+    values (``tracekit._clean``'s gate), else one holding only its identity and a
+    ``tracekit.unstorable`` marker; None (logged) if even that fails."""
+    candidates: tuple[Callable[[], ReadableSpan], ...] = (
+        lambda: span,
+        lambda: _cleaned(span, keep_values=True),
+        lambda: _cleaned(span, keep_values=False),
+    )
+    for make in candidates:
+        try:
+            candidate = make()
+        except Exception:
+            continue
+        if _encode_cleanly([candidate]) is not None:
+            return candidate
+    logging.getLogger("tracekit").warning("tracekit: span %r could not be encoded for OTLP; left out", span.name)
+    return None
+
+
+def _cleaned(span: ReadableSpan, *, keep_values: bool) -> ReadableSpan:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Status
+
+    from tracekit import _clean
+
+    def values(attributes: Any) -> dict[str, Any]:
+        return _clean.clean_attributes(attributes or {}, 1_000_000)
+
+    if keep_values:
+        attributes = values(span.attributes)
+        events = [Event(_clean.clean_name(e.name), values(e.attributes), e.timestamp) for e in span.events]
+    else:
+        attributes = {attr.UNSTORABLE: "<span attributes could not be encoded>"}
+        events = []
+    status = span.status
+    if status.description is not None:
+        status = Status(status.status_code, _clean.safe_str(status.description))
+    return ReadableSpan(
+        name=_clean.clean_name(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=Resource(values(span.resource.attributes), span.resource.schema_url) if span.resource else None,
+        attributes=attributes,
+        events=events,
+        links=span.links if keep_values else (),
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def gzip_body(body: bytes) -> bytes:
@@ -62,11 +157,24 @@ def _promoted_attributes(attributes: Mapping[str, Any]) -> dict[str, Any] | None
         for key, value in attributes.items()
         if key.startswith(prefix) and attr.TRACE_TAG_PREFIX + key[len(prefix) :] not in attributes
     }
-    if not extra:
+    tag_prefix = attr.TRACE_TAG_PREFIX
+    odd = [k for k in (*attributes, *extra) if k.startswith(tag_prefix) and not _TAG_KEY.fullmatch(k, len(tag_prefix))]
+    if not extra and not odd:
         return None
     merged = dict(attributes)
     merged.update(extra)
+    for key in odd:
+        # The server (3.17) silently drops a tag whose key has a character outside
+        # MLflow's key alphabet (a NUL, U+FFFD, an emoji): such characters become "_".
+        fixed = tag_prefix + _TAG_KEY_BAD.sub("_", key[len(tag_prefix) :])
+        value = merged.pop(key)
+        merged.setdefault(fixed, value)
     return merged
+
+
+#: MLflow's alphabet for tag keys (``mlflow.utils.validation``): word characters, ``/.- :``
+_TAG_KEY = re.compile(r"[/\w.\- :]*")
+_TAG_KEY_BAD = re.compile(r"[^/\w.\- :]")
 
 
 def mlflow_ready(spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
+from tracekit import _errors
 from tracekit._model import (
     PREVIEW_CHARS,
     TRACE_ID_PREFIX,
@@ -45,6 +46,7 @@ from tracekit._model import (
     trace_from_spans,
 )
 from tracekit._store._schema import ensure_schema
+from tracekit._store._storable import encode_json, has_surrogate, insert_rows, storable, text
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -206,14 +208,16 @@ class SQLiteStore:
                 existing.update(
                     r[0] for r in conn.execute(f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", chunk)
                 )
-            conn.executemany(
+            insert_rows(
+                conn,
                 "INSERT OR REPLACE INTO spans (trace_id, span_id, parent_id, name, start_ns,"
                 " end_ns, status, status_message, attributes, events, resource, summary)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             now = time.time_ns()
-            conn.executemany(
+            insert_rows(
+                conn,
                 _INSERT_TRACE.replace("INSERT OR REPLACE", "INSERT", 1),  # new: nothing to replace
                 [
                     _trace_row_of(list(by_span.values()), now)
@@ -372,27 +376,29 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 # Built once: json.dumps with keyword arguments builds a new encoder on every call.
-_encode_strict = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# default=str: attribute values are already JSON-able; this only guards odd events.
-_encode_lenient = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
-def _dumps(value: Any) -> str:
-    return _encode_lenient(value)
+_encode_strict = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# Anything else (odd events, values that bypassed tracekit's gate) goes through
+# encode_json: unknown types as text, NaN and lone surrogates replaced in place.
+_encode_lenient = encode_json
+_dumps = encode_json
 
 
 def _encode_attributes(attributes: Any) -> tuple[str, dict[str, Any]]:
     """The attributes as JSON, once, and the plain dict that was encoded.
 
     OTel values are str/bool/int/float or tuples of them (JSON arrays already); bytes
-    and mappings, which newer SDKs allow, take the slower path through ``jsonable``.
+    and mappings, which newer SDKs allow, NaN and lone surrogates take the slower path through ``storable``.
     """
     plain = dict(attributes) if attributes else {}
     try:
-        return _encode_strict(plain), plain
-    except (TypeError, ValueError):
-        plain = {k: jsonable(v) for k, v in plain.items()}
-        return _encode_lenient(plain), plain
+        encoded = _encode_strict(plain)
+        if not has_surrogate(encoded):
+            return encoded, plain
+    except (TypeError, ValueError, RecursionError):
+        pass
+    # NaN, a lone surrogate, bytes, mappings: the whole map made storable, in place
+    plain = storable(plain)
+    return _encode_strict(plain), plain
 
 
 class _Light:
@@ -445,10 +451,16 @@ def _encode_batch(
     traces: dict[str, dict[str, _Light]] = {}
     resources: dict[int, tuple[Any, str]] = {}  # id(resource) -> (resource, JSON), for this batch
     for span in spans:
-        if isinstance(span, SpanData):
-            row, light = _span_row(span), _light_of(span)
-        else:
-            row, light = _readable_row(span, resources)
+        try:
+            if isinstance(span, SpanData):
+                row, light = _span_row(span), _light_of(span)
+            else:
+                row, light = _readable_row(span, resources)
+        except Exception:
+            # one span that cannot be encoded never costs the batch: it is stored
+            # with what could be read of it, its attributes replaced by a marker
+            _errors.report("store.encode_span")
+            row, light = _fallback_row(span)
         rows.append(row)
         traces.setdefault(light.trace_id, {})[light.span_id] = light  # a repeated span: the last wins
     return rows, traces
@@ -500,11 +512,14 @@ def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> 
     start = span.start_time or 0
     status = span.status.status_code.name
     message = span.status.description or None
+    if message is not None:
+        message = text(message)
+    name = text(span.name)
     row = (
         trace_id,
         span_id,
         parent_id,
-        span.name,
+        name,
         start,
         span.end_time,
         status,
@@ -518,7 +533,7 @@ def _readable_row(span: ReadableSpan, resources: dict[int, tuple[Any, str]]) -> 
         trace_id,
         span_id,
         parent_id,
-        span.name,
+        name,
         start,
         span.end_time,
         status,
@@ -648,13 +663,32 @@ def _raw_preview(raw: Any) -> str | None:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
+def _fallback_row(span: Any) -> tuple[tuple[Any, ...], _Light]:
+    """The row of a span whose encoding failed: its ids, name, times and status, with
+    ``tracekit.unstorable`` in place of its attributes (the batch's other spans are
+    stored as they are)."""
+    if isinstance(span, SpanData):
+        trace_id, span_id, parent_id = span.trace_id, span.span_id, span.parent_id
+        name, start, end, status = span.name, span.start_time_ns, span.end_time_ns, span.status
+    else:
+        ctx = span.context
+        trace_id, span_id = f"{TRACE_ID_PREFIX}{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
+        parent_id = f"{span.parent.span_id:016x}" if span.parent is not None else None
+        name, start, end = span.name, span.start_time or 0, span.end_time
+        status = span.status.status_code.name
+    attributes = {attr.UNSTORABLE: "<span attributes could not be encoded>"}
+    row = (trace_id, span_id, parent_id, text(name), start, end, str(status), None, _dumps(attributes), "[]", "{}", "{}")
+    light = _Light(trace_id, span_id, parent_id, text(name), start, end, str(status), None, {}, {})
+    return row, light
+
+
 def _span_row(span: SpanData) -> tuple[Any, ...]:
     summary = {k: v for k, v in span.attributes.items() if is_summary_key(k)}
     return (
         span.trace_id,
         span.span_id,
         span.parent_id,
-        span.name,
+        text(span.name),
         span.start_time_ns,
         span.end_time_ns,
         span.status,
