@@ -77,7 +77,7 @@ class ProxyProcess:
         self.stderr = "".join(self._err_lines)
         return self.process.returncode
 
-    def wait_for_spans(self, count: int, where: Any = None, deadline: float = 60.0) -> list[SpanData]:
+    def wait_for_spans(self, count: int, where: Any = None, deadline: float = 30.0) -> list[SpanData]:
         """The proxy's spans matching ``where`` once ``count`` of them are in its store
         (it exports every 0.5 s while running); fails after ``deadline`` seconds."""
         end = time.monotonic() + deadline

@@ -83,7 +83,7 @@ async def serve(
 
     # in a thread, after listening: ready at once, and the first call of each provider
     # does not import its SDK on the event loop (anthropic 2.17: ~0.9 s on a quiet machine)
-    preloading = loop.run_in_executor(None, preload)
+    preloading = server.ready = loop.run_in_executor(None, preload)
     stop = asyncio.Event()
     received: list[int] = []
 

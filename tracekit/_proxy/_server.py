@@ -84,6 +84,9 @@ class ProxyServer:
         self._client: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        #: set by the runner: the SDK preload, which requests wait for (two threads
+        #: importing one package at once can fail: openai 3.63 raised KeyError 'openai')
+        self.ready: asyncio.Future[Any] | None = None
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the real port (``port=0`` picks a free one)."""
@@ -145,6 +148,8 @@ class ProxyServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        if self.ready is not None and not self.ready.done():
+            await asyncio.shield(self.ready)
         recording = self._recording(request, body)
         client = self._client
         assert client is not None
