@@ -36,7 +36,11 @@ VARIABLES = ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", 
 
 def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLMServer, tmp_path: Path) -> None:
     # off loopback (0.0.0.0): it works, and says so loudly
-    proxy = ProxyProcess(server.url, tmp_path / "cmd.db", ["--host", "0.0.0.0", "--session", "my-run", "--", sys.executable, "-c", CLIENT, *VARIABLES])
+    proxy = ProxyProcess(
+        server.url,
+        tmp_path / "cmd.db",
+        ["--host", "0.0.0.0", "--session", "my-run", "--", sys.executable, "-c", CLIENT, *VARIABLES],
+    )
     code = _wait(proxy)
     assert code == 3
     env_line = next(line for line in proxy.stdout.splitlines() if line.startswith("ENV "))

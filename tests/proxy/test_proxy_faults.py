@@ -34,7 +34,10 @@ def test_upstream_down_gives_502_and_an_error_span(start_proxy: Any) -> None:
     assert error["code"] == "upstream_unreachable"
     assert "cannot be reached" in error["message"]
     # an SDK client shows the proxy's message
-    with openai.OpenAI(base_url=proxy.url + "/v1", api_key="k", max_retries=0) as client, pytest.raises(openai.APIStatusError) as raised:
+    with (
+        openai.OpenAI(base_url=proxy.url + "/v1", api_key="k", max_retries=0) as client,
+        pytest.raises(openai.APIStatusError) as raised,
+    ):
         client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
     assert raised.value.status_code == 502
 
@@ -50,9 +53,7 @@ def test_upstream_down_gives_502_and_an_error_span(start_proxy: Any) -> None:
 
 def test_slow_upstream_gives_504(start_proxy: Any, server: FakeLLMServer) -> None:
     proxy: ProxyProcess = start_proxy(server.url, "--timeout", "0.3")
-    response = httpx2.post(
-        proxy.url + "/v1/chat/completions", json=CHAT, headers={"x-fake-first-token-delay": "3"}, timeout=30
-    )
+    response = httpx2.post(proxy.url + "/v1/chat/completions", json=CHAT, headers={"x-fake-first-token-delay": "3"}, timeout=30)
     assert response.status_code == 504
     assert response.json()["error"]["code"] == "upstream_timeout"
     assert proxy.stop() == 0
@@ -85,9 +86,12 @@ def test_upstream_cut_mid_stream_breaks_the_clients_stream_too(shared_proxy: Pro
 def test_client_gone_mid_stream_ends_the_span_incomplete(shared_proxy: ProxyProcess, server: FakeLLMServer) -> None:
     session = uuid.uuid4().hex
     headers = {"x-fake-delay": "0.1", "x-fake-chunks": "50", "x-session-id": session}
-    with httpx2.Client(timeout=30) as client, client.stream(
-        "POST", shared_proxy.url + "/v1/chat/completions", json={**CHAT, "stream": True}, headers=headers
-    ) as response:
+    with (
+        httpx2.Client(timeout=30) as client,
+        client.stream(
+            "POST", shared_proxy.url + "/v1/chat/completions", json={**CHAT, "stream": True}, headers=headers
+        ) as response,
+    ):
         for _ in response.iter_raw():
             break  # leave after the first piece: the connection closes
 

@@ -32,7 +32,9 @@ TOOLS = [
         },
     }
 ]
-ANTHROPIC_TOOLS = [{"name": "get_weather", "description": "Weather of a city", "input_schema": TOOLS[0]["function"]["parameters"]}]  # type: ignore[index]
+ANTHROPIC_TOOLS = [
+    {"name": "get_weather", "description": "Weather of a city", "input_schema": TOOLS[0]["function"]["parameters"]}
+]  # type: ignore[index]
 
 #: Gemini inputs in their wire form (a plain string is recorded as the Content it becomes)
 GEMINI_HELLO = types.Content(role="user", parts=[types.Part(text="hello")])
@@ -124,7 +126,9 @@ CALLS: dict[str, Call] = {
     "gemini.stream": lambda b, h: _with_gemini(
         b, h, lambda m: _drain(m.generate_content_stream(model="gemini-2.5-flash", contents="Hello there"))
     ),
-    "gemini.embed": lambda b, h: _with_gemini(b, h, lambda m: m.embed_content(model="text-embedding-004", contents=[GEMINI_HELLO])),
+    "gemini.embed": lambda b, h: _with_gemini(
+        b, h, lambda m: m.embed_content(model="text-embedding-004", contents=[GEMINI_HELLO])
+    ),
 }
 
 CASES = [(name, "text") for name in CALLS] + [
@@ -159,7 +163,12 @@ def _run(call: Call, base: str, headers: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(("name", "scenario"), CASES, ids=[f"{n}-{s}" for n, s in CASES])
 def test_proxy_span_equals_autolog_span(
-    shared_proxy: ProxyProcess, server: FakeLLMServer, captured: SpanCapture, request: pytest.FixtureRequest, name: str, scenario: str
+    shared_proxy: ProxyProcess,
+    server: FakeLLMServer,
+    captured: SpanCapture,
+    request: pytest.FixtureRequest,
+    name: str,
+    scenario: str,
 ) -> None:
     call = CALLS[name]
     session = uuid.uuid4().hex

@@ -29,7 +29,11 @@ EXCHANGES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "openai-embeddings": ("/v1/embeddings", {}, {"model": "text-embedding-3-small", "input": "hi"}),
     "anthropic": ("/v1/messages", {}, {"model": "claude-x", "max_tokens": 50, "messages": MESSAGES}),
     "anthropic-stream": ("/v1/messages", {}, {"model": "claude-x", "max_tokens": 50, "messages": MESSAGES, "stream": True}),
-    "gemini": ("/v1beta/models/gemini-2.5-flash:generateContent", {}, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    "gemini": (
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        {},
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+    ),
     "gemini-sse": (
         "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
         {"alt": "sse"},
@@ -59,7 +63,9 @@ _PER_RESPONSE = {"date"}  # differs between any two answers
 def _call(base: str, name: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     path, query, body = EXCHANGES[name]
     with httpx2.Client(timeout=30) as client:
-        response = client.post(base + path, params=query, content=json.dumps(body).encode(), headers={**HEADERS, **(headers or {})})
+        response = client.post(
+            base + path, params=query, content=json.dumps(body).encode(), headers={**HEADERS, **(headers or {})}
+        )
         kept = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _PER_RESPONSE}
         return response.status_code, kept, response.content
 
@@ -124,9 +130,12 @@ def test_sse_chunks_reach_the_client_as_they_arrive(shared_proxy: ProxyProcess, 
     upstream is still writing: the proxy buffers nothing."""
     path, _, body = EXCHANGES["openai-chat-stream"]
     seen_before_end = 0
-    with httpx2.Client(timeout=30) as client, client.stream(
-        "POST", shared_proxy.url + path, json=body, headers={**HEADERS, "x-fake-delay": "0.05", "x-fake-chunks": "10"}
-    ) as response:
+    with (
+        httpx2.Client(timeout=30) as client,
+        client.stream(
+            "POST", shared_proxy.url + path, json=body, headers={**HEADERS, "x-fake-delay": "0.05", "x-fake-chunks": "10"}
+        ) as response,
+    ):
         for raw in response.iter_raw():
             if b"[DONE]" not in raw:
                 seen_before_end += 1

@@ -29,11 +29,13 @@ TEXT = "Hello! This is the fake LLM server."
 
 async def test_async_anthropic_stream_is_one_whole_span(shared_proxy: ProxyProcess, server: FakeLLMServer) -> None:
     session = uuid.uuid4().hex
-    async with anthropic.AsyncAnthropic(
-        base_url=shared_proxy.url, api_key=SECRET, max_retries=0, default_headers={"x-claude-code-session-id": session}
-    ) as client:
-        async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
-            text = await stream.get_final_text()
+    async with (
+        anthropic.AsyncAnthropic(
+            base_url=shared_proxy.url, api_key=SECRET, max_retries=0, default_headers={"x-claude-code-session-id": session}
+        ) as client,
+        client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream,
+    ):
+        text = await stream.get_final_text()
     assert text == TEXT
 
     span = one_span(shared_proxy.wait_for_spans(1, session_of(session)))
@@ -61,7 +63,10 @@ async def test_async_openai_stream_and_default_session(shared_proxy: ProxyProces
     marker = uuid.uuid4().hex
     async with openai.AsyncOpenAI(base_url=shared_proxy.url + "/v1", api_key=SECRET, max_retries=0) as client:
         stream = await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": marker}], stream=True, stream_options={"include_usage": True}
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": marker}],
+            stream=True,
+            stream_options={"include_usage": True},
         )
         pieces = [c.choices[0].delta.content or "" async for c in stream if c.choices]
     assert "".join(pieces) == TEXT
@@ -124,8 +129,20 @@ CHAT = {
 
 def _sse() -> bytes:
     chunks = [
-        {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "zip"}, "finish_reason": None}]},
-        {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": "ped"}, "finish_reason": "stop"}]},
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "zip"}, "finish_reason": None}],
+        },
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "delta": {"content": "ped"}, "finish_reason": "stop"}],
+        },
     ]
     return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
 
@@ -138,7 +155,10 @@ def gzip_upstream() -> Iterator[str]:
     async def chat(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         if not body.get("stream"):
-            return web.Response(body=gzip.compress(json.dumps(CHAT).encode()), headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+            return web.Response(
+                body=gzip.compress(json.dumps(CHAT).encode()),
+                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            )
         response = web.StreamResponse(headers={"Content-Encoding": "gzip", "Content-Type": "text/event-stream"})
         await response.prepare(request)
         packed = gzip.compress(_sse())
@@ -171,13 +191,19 @@ def gzip_upstream() -> Iterator[str]:
     thread.join(10)
 
 
-def test_compressed_answers_pass_compressed_and_are_recorded_decoded(start_proxy: Any, gzip_upstream: str, tmp_path: Path) -> None:
+def test_compressed_answers_pass_compressed_and_are_recorded_decoded(
+    start_proxy: Any, gzip_upstream: str, tmp_path: Path
+) -> None:
     proxy: ProxyProcess = start_proxy(gzip_upstream)
     body = {"model": "gpt-4o-mini", "messages": MESSAGES}
     with httpx2.Client(timeout=30) as client:
         plain = client.post(proxy.url + "/v1/chat/completions", json=body, headers={"accept-encoding": "gzip"})
-        streamed = client.post(proxy.url + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"})
-        direct = client.post(gzip_upstream + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"})
+        streamed = client.post(
+            proxy.url + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"}
+        )
+        direct = client.post(
+            gzip_upstream + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"}
+        )
     assert plain.headers["content-encoding"] == "gzip" and plain.json() == CHAT
     assert streamed.headers["content-encoding"] == "gzip" and streamed.content == direct.content == _sse()
 

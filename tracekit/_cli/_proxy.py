@@ -15,12 +15,20 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         description="Forward every request unchanged to UPSTREAM and record each model call as an LLM span."
         " After `--`, a command to run with its base-URL variables pointing at the proxy.",
     )
-    proxy.add_argument("--upstream", required=True, metavar="NAME|URL", help="openai, anthropic, gemini, or any http(s) URL (a gateway)")
+    proxy.add_argument(
+        "--upstream", required=True, metavar="NAME|URL", help="openai, anthropic, gemini, or any http(s) URL (a gateway)"
+    )
     proxy.add_argument("--port", type=int, default=8788, help="port to listen on; 0 picks a free one (default 8788)")
     proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
-    proxy.add_argument("--session", metavar="NAME", help="session id of every trace (default: the client's session header, else one per run)")
-    proxy.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="longest wait for upstream data (default 600)")
-    proxy.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...: run it through the proxy, stop when it exits")
+    proxy.add_argument(
+        "--session", metavar="NAME", help="session id of every trace (default: the client's session header, else one per run)"
+    )
+    proxy.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS", help="longest wait for upstream data (default 600)"
+    )
+    proxy.add_argument(
+        "command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...: run it through the proxy, stop when it exits"
+    )
     proxy.set_defaults(handler=run_proxy)
 
 

@@ -40,7 +40,12 @@ _OPENAI_STYLE = {
     422: "UnprocessableEntityError",
     429: "RateLimitError",
 }
-_ANTHROPIC_EXTRA = {413: "RequestTooLargeError", 529: "OverloadedError", 503: "ServiceUnavailableError", 504: "DeadlineExceededError"}
+_ANTHROPIC_EXTRA = {
+    413: "RequestTooLargeError",
+    529: "OverloadedError",
+    503: "ServiceUnavailableError",
+    504: "DeadlineExceededError",
+}
 _classes: dict[str, type[UpstreamError]] = {}
 
 
@@ -229,7 +234,9 @@ class Recording:
                 state.finalize(None, _llm.END_ERROR, self._failed)
             elif self._status >= 400 and exc is None:
                 body = bytes(self._buffer or b"")
-                state.fail(upstream_error(self.exchange.provider, self._status, load_json(body) or body.decode("utf-8", "replace")))
+                state.fail(
+                    upstream_error(self.exchange.provider, self._status, load_json(body) or body.decode("utf-8", "replace"))
+                )
             elif self._status == 0:
                 state.fail(exc or ConnectionError("no answer from upstream"))
             elif self._parser is not None:

@@ -43,6 +43,7 @@ def openai_response_event(data: Any) -> Any:
 
 
 def anthropic_event(data: Any, beta: bool) -> Any:
+    event_type: Any
     try:
         if beta:
             from anthropic.types.beta import BetaRawMessageStreamEvent as event_type
@@ -54,6 +55,7 @@ def anthropic_event(data: Any, beta: bool) -> Any:
 
 
 def anthropic_message(data: Any, beta: bool) -> Any:
+    message_type: Any
     try:
         if beta:
             from anthropic.types.beta import BetaMessage as message_type

@@ -31,7 +31,17 @@ from tracekit._proxy._wire import Undecodable, decode_body, load_json
 logger = logging.getLogger("tracekit")
 
 HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
 )
 #: session headers coding agents send, most specific first (Claude Code >= 2.1.86,
 #: Codex CLI: ``session-id`` now, ``session_id`` before; OpenCode; generic ones)
@@ -156,9 +166,7 @@ class ProxyServer:
         url = URL(self.upstream + request.rel_url.raw_path_qs, encoded=True)
         headers = _forward_headers(request.headers, frozenset({"host", "content-length"}))
         try:
-            upstream = await client.request(
-                request.method, url, headers=headers, data=body or None, allow_redirects=False
-            )
+            upstream = await client.request(request.method, url, headers=headers, data=body or None, allow_redirects=False)
         except asyncio.CancelledError:
             if recording is not None:
                 recording.finish(_llm.END_CANCELLED)
