@@ -71,9 +71,14 @@ class ProxyProcess:
         """Stop it (spans are flushed on the way out); returns its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        out, _ = self.process.communicate(timeout=60)
-        self._reader.join(timeout=10)
-        self.stdout += out or ""
+        return self.wait()
+
+    def wait(self, timeout: float = 120) -> int:
+        """Wait for it to exit by itself (``-- COMMAND`` mode); returns its exit code."""
+        self.process.wait(timeout=timeout)
+        assert self.process.stdout is not None
+        self.stdout += self.process.stdout.read()
+        self._reader.join(timeout=10)  # stderr is read by the reader thread alone
         self.stderr = "".join(self._err_lines)
         return self.process.returncode
 

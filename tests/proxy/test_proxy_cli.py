@@ -41,7 +41,7 @@ def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLM
         tmp_path / "cmd.db",
         ["--host", "0.0.0.0", "--session", "my-run", "--", sys.executable, "-c", CLIENT, *VARIABLES],
     )
-    code = _wait(proxy)
+    code = proxy.wait()
     assert code == 3
     env_line = next(line for line in proxy.stdout.splitlines() if line.startswith("ENV "))
     port = proxy.url.rsplit(":", 1)[1]
@@ -59,14 +59,6 @@ def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLM
     assert [s.name for s in spans] == ["chat gpt-4o-mini", "chat claude-x"]
     assert {s.attributes["session.id"] for s in spans} == {"my-run"}
     assert {s.attributes["tracekit.proxy.session_source"] for s in spans} == {"--session"}
-
-
-def _wait(proxy: ProxyProcess) -> int:
-    out, _ = proxy.process.communicate(timeout=120)
-    proxy._reader.join(timeout=10)
-    proxy.stdout += out or ""
-    proxy.stderr = "".join(proxy._err_lines)
-    return proxy.process.returncode
 
 
 def test_preset_upstream_sets_only_its_providers_variable() -> None:
