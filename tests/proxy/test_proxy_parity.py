@@ -142,6 +142,13 @@ CASES = [(name, "text") for name in CALLS] + [
     ("gemini", "tool_call"),
     ("gemini.stream", "cutoff"),
     ("gemini", "error_400"),
+    ("openai.chat.stream", "midstream_error"),
+    ("openai.responses.stream", "midstream_error"),
+    ("anthropic.stream", "midstream_error"),
+    ("gemini.stream", "midstream_error"),
+    ("openai.responses", "reasoning"),
+    ("anthropic.stream", "cached_usage"),
+    ("gemini.stream", "safety_block"),
 ]
 
 

@@ -72,7 +72,9 @@ def upstream_error(provider: str, status: int | None, body: Any, in_stream: bool
     if isinstance(message, Mapping):
         message = message.get("message") or message
     exc = cls(f"Error code: {status} - {message}" if status and not in_stream else str(message))
-    exc.status_code = status if not in_stream else None
+    # anthropic 2.x raises an in-stream error as APIStatusError of the (200) response;
+    # openai's in-stream APIError has no status
+    exc.status_code = status if not in_stream or provider == "anthropic" else None
     if provider == "gemini":
         error = body.get("error") if isinstance(body, Mapping) else None
         code = error.get("code") if isinstance(error, Mapping) else status
