@@ -240,7 +240,8 @@ class Recording:
                     upstream_error(self.exchange.provider, self._status, load_json(body) or body.decode("utf-8", "replace"))
                 )
             elif self._status == 0:
-                state.fail(exc or ConnectionError("no answer from upstream"))
+                # before any answer: the upstream failed (exc), or the client left first
+                state.fail(exc or ConnectionAbortedError(f"the client went away before the upstream answered ({reason})"))
             elif self._parser is not None:
                 state.finalize(None, reason, exc)
             elif self.exchange.stream:

@@ -77,7 +77,7 @@ async def serve(
             file=err,
             flush=True,
         )
-    print(f"tracekit proxy: listening on {base} -> {upstream}", file=out, flush=True)
+    print(f"tracekit proxy: listening on {base} -> {server.shown_upstream}", file=out, flush=True)
     loop = asyncio.get_running_loop()
     from tracekit._proxy._sdk import preload
 

@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -61,6 +62,16 @@ def _forward_headers(headers: Any, drop_extra: frozenset[str] = frozenset()) -> 
     return out
 
 
+def safe_url(url: str) -> str:
+    """``url`` without user info and query: what may be recorded or logged."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return f"{parts.scheme}://{netloc}{parts.path}".rstrip("/")
+
+
 def _error_body(code: str, message: str) -> bytes:
     # the OpenAI / Anthropic error shape: the SDKs show ``message`` to the user
     return json.dumps({"type": "error", "error": {"type": "tracekit_proxy_error", "code": code, "message": message}}).encode()
@@ -87,6 +98,8 @@ class ProxyServer:
         read_timeout: float = 600.0,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        #: the upstream without credentials or query (a gateway key may sit in either)
+        self.shown_upstream = safe_url(self.upstream)
         self._upstream_url = URL(self.upstream)
         self.session_name = session
         self.run_id = f"proxy-{uuid.uuid4().hex[:12]}"
@@ -150,7 +163,7 @@ class ProxyServer:
             if exchange is None:
                 return None
             headers = {k.lower(): v for k, v in request.headers.items()}
-            recording = Recording(exchange, load_json(plain), headers, self.upstream, self._session(headers))
+            recording = Recording(exchange, load_json(plain), headers, self.shown_upstream, self._session(headers))
             return recording if recording.traced else None
         except Exception:
             _errors.report("proxy.recognize")
@@ -164,7 +177,8 @@ class ProxyServer:
         client = self._client
         assert client is not None
         url = URL(self.upstream + request.rel_url.raw_path_qs, encoded=True)
-        headers = _forward_headers(request.headers, frozenset({"host", "content-length"}))
+        # Expect: 100-continue was answered by this server already (the body is read)
+        headers = _forward_headers(request.headers, frozenset({"host", "content-length", "expect"}))
         try:
             upstream = await client.request(request.method, url, headers=headers, data=body or None, allow_redirects=False)
         except asyncio.CancelledError:
@@ -175,7 +189,7 @@ class ProxyServer:
             timeout = isinstance(exc, asyncio.TimeoutError)
             status = 504 if timeout else 502
             what = "did not answer in time" if timeout else "cannot be reached"
-            message = f"tracekit proxy: upstream {self.upstream} {what} ({type(exc).__name__}: {exc})"
+            message = f"tracekit proxy: upstream {self.shown_upstream} {what} ({type(exc).__name__}: {exc})"
             if recording is not None:
                 name = "APITimeoutError" if timeout else "APIConnectionError"
                 recording.finish(_llm.END_ERROR, _connection_error(name, status, message))
