@@ -21,6 +21,14 @@ from tracekit._store import SQLiteStore
 from tracekit.testing import FakeLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
+
+try:
+    import aiohttp  # noqa: F401 - the proxy's one dependency (tracekit[proxy], in the dev extra)
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise  # in CI a missing extra is a broken set-up, not a reason to skip
+    # locally: leave the proxy tests out (pip install -e '.[dev]' brings aiohttp)
+    collect_ignore_glob = ["test_*.py"]
 _LISTENING = re.compile(r"tracekit proxy: listening on (http://\S+) -> (\S+)")
 
 
