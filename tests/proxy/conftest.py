@@ -77,6 +77,8 @@ class ProxyProcess:
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Stop it (spans are flushed on the way out); returns its exit code."""
+        if self.process.returncode is not None:
+            return self.process.returncode  # stopped already
         if self.process.poll() is None:
             self.process.send_signal(sig)
         return self.wait()
@@ -89,6 +91,11 @@ class ProxyProcess:
         self._reader.join(timeout=10)  # stderr is read by the reader thread alone
         self.stderr = "".join(self._err_lines)
         return self.process.returncode
+
+    def assert_no_internal_error(self) -> None:
+        """The suite's strict rule, for the subprocess: tracekit logged no internal error
+        (``tracekit internal error in <place>``) while it ran. Call after stopping."""
+        assert "tracekit internal error" not in self.stderr, self.stderr
 
     def wait_for_spans(self, count: int, where: Any = None, deadline: float = 30.0) -> list[SpanData]:
         """The proxy's spans matching ``where`` once ``count`` of them are in its store
@@ -125,9 +132,8 @@ def start_proxy(tmp_path: Path) -> Iterator[Any]:
 
     yield start
     for proxy in started:
-        if proxy.process.poll() is None:
-            proxy.process.kill()
-            proxy.process.communicate(timeout=10)
+        proxy.stop()
+        proxy.assert_no_internal_error()
 
 
 @pytest.fixture
@@ -143,9 +149,8 @@ def shared_proxy(fake_llm_server: FakeLLMServer, tmp_path_factory: pytest.TempPa
     tests tell their spans apart by a session header of their own (:func:`session_of`)."""
     proxy = ProxyProcess(fake_llm_server.url, tmp_path_factory.mktemp("proxy") / "proxy.db")
     yield proxy
-    if proxy.process.poll() is None:
-        proxy.process.kill()
-        proxy.process.communicate(timeout=10)
+    proxy.stop()
+    proxy.assert_no_internal_error()
 
 
 def session_of(session_id: str) -> Any:

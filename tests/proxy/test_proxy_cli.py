@@ -43,6 +43,7 @@ def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLM
     )
     code = proxy.wait()
     assert code == 3
+    proxy.assert_no_internal_error()
     env_line = next(line for line in proxy.stdout.splitlines() if line.startswith("ENV "))
     port = proxy.url.rsplit(":", 1)[1]
     base = f"http://0.0.0.0:{port}"
