@@ -31,7 +31,7 @@ CLIENT = textwrap.dedent(
     """
 )
 
-VARIABLES = ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL", "TRACEKIT_PROXY_URL"]
+VARIABLES = ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GOOGLE_GEMINI_BASE_URL"]
 
 
 def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLMServer, tmp_path: Path) -> None:
@@ -52,7 +52,6 @@ def test_command_mode_sets_base_urls_and_passes_the_exit_code_on(server: FakeLLM
             "OPENAI_BASE_URL": base + "/v1",
             "ANTHROPIC_BASE_URL": base,
             "GOOGLE_GEMINI_BASE_URL": base,
-            "TRACEKIT_PROXY_URL": base,
         }
     )
     assert "WARNING: listening on 0.0.0.0, not on loopback" in proxy.stderr
@@ -69,7 +68,6 @@ def test_preset_upstream_sets_only_its_providers_variable() -> None:
     assert resolve_upstream("OpenAI") == "https://api.openai.com"
     assert resolve_upstream("gemini") == "https://generativelanguage.googleapis.com"
     assert client_environment("http://127.0.0.1:1", "anthropic") == {
-        "TRACEKIT_PROXY_URL": "http://127.0.0.1:1",
         "ANTHROPIC_BASE_URL": "http://127.0.0.1:1",
     }
 

@@ -39,14 +39,15 @@ def client_environment(base: str, upstream_name: str) -> dict[str, str]:
     Codex CLI and the openai SDKs ``OPENAI_BASE_URL`` (with ``/v1``); Gemini CLI and
     google-genai ``GOOGLE_GEMINI_BASE_URL``. A preset upstream sets only its provider's
     variable (the others keep reaching their own providers); a URL upstream (a gateway
-    that speaks several protocols) sets them all. ``TRACEKIT_PROXY_URL`` is always set.
+    that speaks several protocols) sets them all. (No ``TRACEKIT_*`` variable: tracekit in
+    the command would reject one it does not know.)
     """
     by_provider = {
         "openai": {"OPENAI_BASE_URL": base + "/v1"},
         "anthropic": {"ANTHROPIC_BASE_URL": base},
         "gemini": {"GOOGLE_GEMINI_BASE_URL": base},
     }
-    env = {"TRACEKIT_PROXY_URL": base}
+    env: dict[str, str] = {}
     names = [upstream_name.lower()] if upstream_name.lower() in by_provider else list(by_provider)
     for name in names:
         env.update(by_provider[name])
