@@ -214,3 +214,26 @@ def test_compressed_answers_pass_compressed_and_are_recorded_decoded(
     assert second.outputs["choices"][0]["message"]["content"] == "zipped"
     assert second.attributes["gen_ai.response.finish_reasons"] == ["stop"]
     assert second.attributes["tracekit.stream.chunks"] == 2
+
+
+def test_gemini_json_array_stream_is_merged_like_sse(shared_proxy: ProxyProcess) -> None:
+    """``streamGenerateContent`` without ``alt=sse`` answers one JSON array of chunks."""
+    session = uuid.uuid4().hex
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "generationConfig": {"temperature": 0.1}}
+    path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+    with httpx2.Client(timeout=30, headers={"x-session-id": session, "x-goog-api-key": SECRET}) as client:
+        array = client.post(shared_proxy.url + path, json=body).json()
+        client.post(shared_proxy.url + path, params={"alt": "sse"}, json=body)
+    assert isinstance(array, list)
+
+    as_array, as_sse = shared_proxy.wait_for_spans(2, session_of(session))
+    for span in (as_array, as_sse):
+        assert span.name == "generate_content gemini-2.5-flash"
+        assert span.attributes["gen_ai.provider.name"] == "gcp.gemini"
+        assert span.attributes["gen_ai.request.temperature"] == 0.1
+        assert span.attributes["tracekit.stream"] is True
+        assert span.attributes["tracekit.stream.end_reason"] == "exhausted"
+        assert span.outputs["candidates"][0]["content"]["parts"] == [{"text": TEXT}]
+        assert span.inputs["contents"] == [{"parts": [{"text": "hi"}], "role": "user"}]
+    assert as_array.attributes["tracekit.stream.chunks"] == len(array)
+    assert as_sse.attributes["gen_ai.usage.output_tokens"] == as_array.attributes["gen_ai.usage.output_tokens"]
