@@ -10,13 +10,14 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anthropic
+import brotli
 import httpx2
 import openai
 import pytest
+import zstandard
 from aiohttp import web
 from conftest import ProxyProcess, one_span, session_of
 
@@ -147,21 +148,37 @@ def _sse() -> bytes:
     return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
 
 
+def _encode(data: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(data)
+    if encoding == "br":
+        return bytes(brotli.compress(data))
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+def _decode(data: bytes, encoding: str | None) -> bytes:
+    if encoding == "zstd":
+        return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data))
+    return data
+
+
 @pytest.fixture
-def gzip_upstream() -> Iterator[str]:
-    """An upstream that answers gzip-compressed (JSON, and SSE in small pieces)."""
+def compressing_upstream() -> Iterator[str]:
+    """An upstream that answers compressed as the request's ``x-test-encoding`` says
+    (JSON, and SSE in small pieces), and reads zstd request bodies."""
     import asyncio
 
     async def chat(request: web.Request) -> web.StreamResponse:
-        body = await request.json()
+        encoding = request.headers["x-test-encoding"]
+        body = json.loads(_decode(await request.read(), request.headers.get("content-encoding")))
+        headers = {"Content-Encoding": encoding}
         if not body.get("stream"):
             return web.Response(
-                body=gzip.compress(json.dumps(CHAT).encode()),
-                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+                body=_encode(json.dumps(CHAT).encode(), encoding), headers={**headers, "Content-Type": "application/json"}
             )
-        response = web.StreamResponse(headers={"Content-Encoding": "gzip", "Content-Type": "text/event-stream"})
+        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream"})
         await response.prepare(request)
-        packed = gzip.compress(_sse())
+        packed = _encode(_sse(), encoding)
         for i in range(0, len(packed), 7):
             await response.write(packed[i : i + 7])
         await response.write_eof()
@@ -174,7 +191,7 @@ def gzip_upstream() -> Iterator[str]:
     async def main() -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", chat)
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, auto_decompress=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -191,29 +208,34 @@ def gzip_upstream() -> Iterator[str]:
     thread.join(10)
 
 
-def test_compressed_answers_pass_compressed_and_are_recorded_decoded(
-    start_proxy: Any, gzip_upstream: str, tmp_path: Path
-) -> None:
-    proxy: ProxyProcess = start_proxy(gzip_upstream)
+def test_compressed_answers_pass_compressed_and_are_recorded_decoded(start_proxy: Any, compressing_upstream: str) -> None:
+    proxy: ProxyProcess = start_proxy(compressing_upstream)
     body = {"model": "gpt-4o-mini", "messages": MESSAGES}
+    url = proxy.url + "/v1/chat/completions"
     with httpx2.Client(timeout=30) as client:
-        plain = client.post(proxy.url + "/v1/chat/completions", json=body, headers={"accept-encoding": "gzip"})
-        streamed = client.post(
-            proxy.url + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"}
-        )
-        direct = client.post(
-            gzip_upstream + "/v1/chat/completions", json={**body, "stream": True}, headers={"accept-encoding": "gzip"}
-        )
-    assert plain.headers["content-encoding"] == "gzip" and plain.json() == CHAT
-    assert streamed.headers["content-encoding"] == "gzip" and streamed.content == direct.content == _sse()
+        for encoding in ("gzip", "br", "zstd"):
+            headers = {"accept-encoding": encoding, "x-test-encoding": encoding}
+            plain = client.post(url, content=json.dumps(body), headers=headers)
+            raw = client.post(url, json={**body, "stream": True}, headers=headers)
+            direct = client.post(compressing_upstream + "/v1/chat/completions", json={**body, "stream": True}, headers=headers)
+            assert plain.headers["content-encoding"] == raw.headers["content-encoding"] == encoding
+            assert raw.read() == direct.read()
+        # a zstd-compressed request body (Codex may send one) is read for the span too
+        zipped = zstandard.ZstdCompressor().compress(json.dumps(body).encode())
+        client.post(url, content=zipped, headers={"content-encoding": "zstd", "x-test-encoding": "gzip"})
 
     assert proxy.stop() == 0
-    first, second = proxy.spans()
-    assert first.outputs == CHAT
-    assert first.attributes["gen_ai.usage.input_tokens"] == 3
-    assert second.outputs["choices"][0]["message"]["content"] == "zipped"
-    assert second.attributes["gen_ai.response.finish_reasons"] == ["stop"]
-    assert second.attributes["tracekit.stream.chunks"] == 2
+    spans = proxy.spans()
+    assert len(spans) == 7
+    for answer in spans[0:6:2] + spans[6:]:
+        assert answer.outputs == CHAT
+        assert answer.attributes["gen_ai.usage.input_tokens"] == 3
+        assert answer.inputs == body
+    for stream in spans[1:6:2]:
+        assert stream.outputs["choices"][0]["message"]["content"] == "zipped"
+        assert stream.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+        assert stream.attributes["tracekit.stream.chunks"] == 2
+        assert "tracekit.proxy.body_not_recorded" not in stream.attributes
 
 
 def test_gemini_json_array_stream_is_merged_like_sse(shared_proxy: ProxyProcess) -> None:

@@ -39,13 +39,13 @@ def _step(coding: str) -> Any:
         return _Deflate().feed
     if coding == "br":
         try:
-            import brotli  # type: ignore[import-not-found]
+            import brotli
         except ImportError:
             raise Undecodable(coding) from None
         return brotli.Decompressor().process
     if coding == "zstd":
         try:
-            import zstandard  # type: ignore[import-not-found]
+            import zstandard
         except ImportError:
             raise Undecodable(coding) from None
         return zstandard.ZstdDecompressor().decompressobj().decompress
