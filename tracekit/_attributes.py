@@ -74,6 +74,7 @@ SERVER_PORT: Final = "server.port"
 URL_FULL: Final = "url.full"
 ERROR_TYPE: Final = "error.type"
 HTTP_STATUS_CODE: Final = "http.response.status_code"
+USER_AGENT: Final = "user_agent.original"  # the client's User-Agent (tracekit proxy)
 
 # gen_ai.operation.name values
 OP_CHAT: Final = "chat"
@@ -95,6 +96,9 @@ UNSTORABLE: Final = "tracekit.unstorable"  # set (with a marker) on a span whose
 FUNCTION_NAME: Final = "tracekit.function"  # module.qualname of a @trace'd function
 REMOTE_PARENT: Final = "tracekit.remote_parent"  # True on a local top span whose parent is a caller's span (traceparent)
 LINKED_FROM: Final = "tracekit.linked_from"  # foreign OTel trace id this trace was started under
+PROXY_UPSTREAM: Final = "tracekit.proxy.upstream"  # the upstream URL a tracekit proxy forwarded the call to
+PROXY_SESSION_SOURCE: Final = "tracekit.proxy.session_source"  # where session.id came from: a header name, --session or run
+PROXY_NOT_RECORDED: Final = "tracekit.proxy.body_not_recorded"  # why a response body is missing (encoding, size)
 
 # Span types accepted by the MLflow server (mlflow.spanType).
 SPAN_TYPES: Final = (

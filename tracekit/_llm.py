@@ -321,9 +321,13 @@ def is_applied(patch: Patch) -> bool:
 # --- the wrappers ---------------------------------------------------------------------
 
 
-def _begin(endpoint: Endpoint, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    """Start the span and record the request; None when this call is not traced."""
-    span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type)
+def _begin(
+    endpoint: Endpoint, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], remote_parent: Any = None
+) -> Call | None:
+    """Start the span and record the request; None when this call is not traced.
+    ``remote_parent`` (headers with a ``traceparent``) continues a caller's trace: the
+    recording proxy (``tracekit/_proxy``) starts its calls here too."""
+    span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type, remote_parent=remote_parent)
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)

@@ -32,6 +32,7 @@ COMMANDS: list[tuple[str, str | RegisterFn]] = [
     ("export", "tracekit._cli._export:register"),
     ("status", "tracekit._cli._status:register"),
     ("sync", "tracekit._cli._sync:register"),
+    ("proxy", "tracekit._cli._proxy:register"),
 ]
 
 
