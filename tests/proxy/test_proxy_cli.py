@@ -12,10 +12,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import ROOT, ProxyProcess
-
 from tracekit._cli import main
 from tracekit.testing import FakeLLMServer
+
+from .conftest import ROOT, ProxyProcess
 
 CLIENT = textwrap.dedent(
     """

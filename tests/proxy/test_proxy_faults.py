@@ -12,9 +12,10 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from conftest import ProxyProcess, session_of
 
 from tracekit.testing import FakeLLMServer
+
+from .conftest import ProxyProcess, session_of
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 TEXT = "Hello! This is the fake LLM server."

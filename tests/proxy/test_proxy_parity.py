@@ -13,13 +13,14 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from conftest import ProxyProcess, session_of
 from google import genai
 from google.genai import types
 
 import tracekit
 from tracekit._model import SpanData
 from tracekit.testing import FakeLLMServer, SpanCapture
+
+from .conftest import ProxyProcess, session_of
 
 MESSAGES = [{"role": "user", "content": "What is the weather in Oslo?"}]
 TOOLS = [

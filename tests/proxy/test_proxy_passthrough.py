@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import ProxyProcess, session_of
 
 from tracekit.testing import FakeLLMServer
+
+from .conftest import ProxyProcess, session_of
 
 SECRET = "sk-proxy-secret-0123456789"
 MESSAGES = [{"role": "user", "content": "hi"}]

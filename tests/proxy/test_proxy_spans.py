@@ -19,9 +19,10 @@ import openai
 import pytest
 import zstandard
 from aiohttp import web
-from conftest import ProxyProcess, one_span, session_of
 
 from tracekit.testing import FakeLLMServer
+
+from .conftest import ProxyProcess, one_span, session_of
 
 SECRET = "sk-live-SECRET-4f9a8b7c6d5e"
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -29,6 +29,8 @@ class UpstreamError(Exception):
 
     status_code: int | None = None
     code: int | None = None  # google-genai's APIError carries the status as ``code``
+    body: Any = None  # openai / anthropic APIStatusError.body
+    details: Any = None  # google-genai APIError.details
 
 
 _OPENAI_STYLE = {
@@ -75,10 +77,17 @@ def upstream_error(provider: str, status: int | None, body: Any, in_stream: bool
     # anthropic 2.x raises an in-stream error as APIStatusError of the (200) response;
     # openai's in-stream APIError has no status
     exc.status_code = status if not in_stream or provider == "anthropic" else None
+    # the error body as each SDK keeps it (tracekit._gateway.error_body records it):
+    # openai the JSON's "error" object, anthropic the whole JSON, google-genai ``details``
     if provider == "gemini":
         error = body.get("error") if isinstance(body, Mapping) else None
         code = error.get("code") if isinstance(error, Mapping) else status
         exc.code = code if isinstance(code, int) else None
+        exc.details = body
+    elif provider == "openai":
+        exc.body = body.get("error", body) if isinstance(body, Mapping) else body
+    else:
+        exc.body = body
     return exc
 
 
@@ -155,6 +164,11 @@ class Recording:
             return
         try:
             self._status = status
+            if self._call is not None:
+                # what the upstream (a gateway, or the provider) says in its headers --
+                # request id, served model, call id, overhead, cost -- is recorded as
+                # autolog records it from the SDK's response (tracekit._gateway)
+                self._call.state["headers"] = headers
             try:
                 self._decoder = Decoder(headers.get("content-encoding"))
             except Undecodable as exc:
