@@ -89,6 +89,9 @@ TRUNCATED: Final = "tracekit.truncated"  # names of attributes cut to the payloa
 FUNCTION_NAME: Final = "tracekit.function"  # module.qualname of a @trace'd function
 REMOTE_PARENT: Final = "tracekit.remote_parent"  # True on a local top span whose parent is a caller's span (traceparent)
 LINKED_FROM: Final = "tracekit.linked_from"  # foreign OTel trace id this trace was started under
+LANGCHAIN_RUN_ID: Final = "tracekit.langchain.run_id"  # the LangChain run a span records
+LANGCHAIN_TAGS: Final = "tracekit.langchain.tags"  # the run's tags (a list of strings)
+LANGCHAIN_METADATA: Final = "tracekit.langchain.metadata"  # the run's metadata (JSON)
 
 # Span types accepted by the MLflow server (mlflow.spanType).
 SPAN_TYPES: Final = (

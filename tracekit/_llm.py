@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import wrapt
 
 from tracekit import _attributes as attr
-from tracekit import _config, _errors
+from tracekit import _adopt, _config, _errors
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 logger = logging.getLogger("tracekit")
@@ -269,7 +269,10 @@ def is_applied(patch: Patch) -> bool:
 
 def _begin(endpoint: Endpoint, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
     """Start the span and record the request; None when this call is not traced."""
-    span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type)
+    # inside a framework's model run (LangChain) the call fills that run's span: one span per call
+    span = _adopt.take()
+    if span is None:
+        span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type)
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)
