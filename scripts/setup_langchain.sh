@@ -5,7 +5,7 @@
 # (langchain-openai and langchain-anthropic pin no upper bound on openai/anthropic).
 #
 #   scripts/setup_langchain.sh
-#   .venv-langchain-oldest/bin/python -m pytest -q -p no:cacheprovider tests/langchain
+#   .venv-langchain-oldest/bin/python -m pytest -q -p no:cacheprovider tests/langchain_autolog
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -13,9 +13,10 @@ VENV=${TK_LANGCHAIN_OLDEST_VENV:-.venv-langchain-oldest}
 
 # langchain-core 0.3.0 is the oldest declared (pyproject `langchain` extra); langchain-openai
 # 0.2.0 and langgraph 0.2.20 are the oldest that run on it; openai 1.66.0 is tracekit's oldest.
-OLDEST_LANGCHAIN="langchain-core==0.3.0 langchain-openai==0.2.0 langgraph==0.2.20 openai==1.66.0"
+# pydantic 2.9 is of their time (2.11 deprecates what langchain-core 0.3.0 reads: warnings are errors here).
+OLDEST_LANGCHAIN="langchain-core==0.3.0 langchain-openai==0.2.0 langgraph==0.2.20 openai==1.66.0 pydantic==2.9.2"
 
-if "$VENV/bin/python" -c "import tracekit, langchain_core, langchain_openai, langgraph.prebuilt, pytest_asyncio" 2>/dev/null; then
+if "$VENV/bin/python" -c "import tracekit, langchain_core, langchain_openai, langgraph.prebuilt, pytest_asyncio; import pydantic; assert pydantic.VERSION == \"2.9.2\"" 2>/dev/null; then
   exit 0
 fi
 "$PY" -m venv "$VENV"

@@ -10,6 +10,11 @@ shows one span with the framework's name, tags and metadata and the wire-level
 details, and its token usage is counted once. See docs/langchain.md ("one span per
 model call").
 
+Where the framework runs its start callback in a task of its own (langchain-core 0.3's
+async ``on_chat_model_start`` runs handlers under ``asyncio.gather``), the offer cannot
+be made current: it is then *detached*, waiting for the first SDK call whose current
+span is the one that was current where the run started.
+
 An offer is taken at most once (a second SDK call in the same run -- rare -- gets its
 own child span), and only while the offered span is still the current span of the
 flow (a span the app opened inside the run keeps its SDK calls beneath it).
@@ -17,6 +22,7 @@ flow (a span the app opened inside the run keeps its SDK calls beneath it).
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar, Token
 
 from tracekit import _errors
@@ -26,14 +32,19 @@ from tracekit._span import Span, current_span
 class Offer:
     """A framework span waiting for the SDK call that serves it."""
 
-    __slots__ = ("span", "taken")
+    __slots__ = ("outer", "span", "taken")
 
-    def __init__(self, span: Span) -> None:
+    def __init__(self, span: Span, outer: Span | None = None) -> None:
         self.span = span
+        self.outer = outer
         self.taken = False
 
 
 _offer: ContextVar[Offer | None] = ContextVar("tracekit_adoptable_span", default=None)
+
+#: detached offers by the id of the span current where their run started (None: none)
+_detached: dict[int, list[Offer]] = {}
+_lock = threading.Lock()
 
 
 def offer(span: Span) -> tuple[Offer, Token[Offer | None]]:
@@ -51,13 +62,46 @@ def withdraw(token: Token[Offer | None], made: Offer) -> None:
             _offer.set(None)
 
 
+def offer_detached(span: Span, outer: Span | None) -> Offer:
+    """Offer ``span`` to the next SDK call made while ``outer`` is current (see above)."""
+    made = Offer(span, outer)
+    with _lock:
+        _detached.setdefault(id(outer), []).append(made)
+    return made
+
+
+def withdraw_detached(made: Offer) -> None:
+    with _lock:
+        waiting = _detached.get(id(made.outer))
+        if waiting is not None:
+            if made in waiting:
+                waiting.remove(made)
+            if not waiting:
+                del _detached[id(made.outer)]
+
+
 def take() -> Span | None:
     """The offered span, as a view the provider records into; None when there is none."""
     made = _offer.get()
-    if made is None or made.taken or made.span is not current_span() or not made.span.is_recording:
+    current = current_span()
+    if made is None or made.taken or made.span is not current:
+        if not _detached:
+            return None
+        made = _take_detached(current)
+        if made is None:
+            return None
+    if not made.span.is_recording:
         return None
     made.taken = True
     return AdoptedSpan(made.span)
+
+
+def _take_detached(current: Span | None) -> Offer | None:
+    with _lock:
+        for made in _detached.get(id(current), ()):
+            if not made.taken and made.outer is current:
+                return made
+    return None
 
 
 class AdoptedSpan(Span):

@@ -18,6 +18,7 @@ model facts (inputs, outputs, usage, model) to it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from contextvars import Token
@@ -144,8 +145,11 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 span.record_exception(error)
         finally:
             span.end()
-            if run.offer is not None and run.offer_token is not None:
-                _adopt.withdraw(run.offer_token, run.offer)
+            if run.offer is not None:
+                if run.offer_token is not None:
+                    _adopt.withdraw(run.offer_token, run.offer)
+                else:
+                    _adopt.withdraw_detached(run.offer)
             _restore(run.token, span)
 
     # --- chains and graph nodes ----------------------------------------------------
@@ -238,8 +242,15 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         provider = (metadata or {}).get("ls_provider")
         # recorded at the end, unless the provider autolog recorded the wire-level request
         run.inputs = (inputs, requested, provider if isinstance(provider, str) and provider else None)
-        if kwargs.get("batch_size", 1) == 1:
-            # several prompts in one generate() call share this context: none is offered
+        if kwargs.get("batch_size", 1) != 1:
+            return  # several prompts in one generate() call share this context: none is offered
+        if _in_gathered_task():
+            # langchain-core 0.3 runs async model-start handlers in tasks of their own: the
+            # activation above is lost when this returns, so the offer waits detached
+            token = run.token
+            outer = token.old_value if token is not None and token.old_value is not Token.MISSING else None
+            run.offer = _adopt.offer_detached(run.span, outer)
+        else:
             run.offer, run.offer_token = _adopt.offer(run.span)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -330,6 +341,18 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             self._end(run_id, error=error)
         except Exception:
             _errors.report("langchain.on_retriever_error")
+
+
+def _in_gathered_task() -> bool:
+    """True when this callback runs in a task langchain-core made just for it (0.3's
+    ``asyncio.gather`` of ``ahandle_event`` coroutines), not in the run's own flow."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return False
+    if task is None:
+        return False
+    return getattr(task.get_coro(), "__qualname__", "") in ("ahandle_event", "_ahandle_event_for_handler")
 
 
 def _make_agent(run: _Run) -> None:

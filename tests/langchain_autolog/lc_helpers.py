@@ -47,15 +47,28 @@ def usage(span: SpanData) -> dict[str, int] | None:
     return json.loads(raw) if raw else None
 
 
-def agent_tree(model_status: str = "OK", app: str = "app") -> list[tuple[int, str, str, str]]:
+def model_step(depth: int, status: str = "OK") -> list[tuple[int, str, str, str]]:
+    """One model step of the agent graph, as the installed release runs it."""
+    if _create_agent is not None:
+        return [(depth, MODEL_NODE, "CHAIN", "OK"), (depth + 1, "ChatOpenAI", "CHAT_MODEL", status)]
+    # langgraph 0.2's ReAct agent: a node function around a prompt sequence, then a branch
+    return [
+        (depth, MODEL_NODE, "CHAIN", "OK"),
+        (depth + 1, "call_model", "CHAIN", "OK"),
+        (depth + 2, "RunnableSequence", "CHAIN", "OK"),
+        (depth + 3, "StateModifier", "CHAIN", "OK"),
+        (depth + 3, "ChatOpenAI", "CHAT_MODEL", status),
+        (depth + 1, "should_continue", "CHAIN", "OK"),
+    ]
+
+
+def agent_tree(app: str = "app") -> list[tuple[int, str, str, str]]:
     """The tree of one agent run with one tool call (``get_weather``)."""
     return [
         (0, app, "CHAIN", "OK"),
         (1, "LangGraph", "AGENT", "OK"),
-        (2, MODEL_NODE, "CHAIN", "OK"),
-        (3, "ChatOpenAI", "CHAT_MODEL", model_status),
+        *model_step(2),
         (2, "tools", "CHAIN", "OK"),
         (3, "get_weather", "TOOL", "OK"),
-        (2, MODEL_NODE, "CHAIN", "OK"),
-        (3, "ChatOpenAI", "CHAT_MODEL", model_status),
+        *model_step(2),
     ]
