@@ -46,8 +46,10 @@ def is_graph_node(metadata: Mapping[str, Any] | None) -> bool:
 def message_dict(message: Any) -> Any:
     """A LangChain message as a compact dict: role, content, tool calls."""
     role = getattr(message, "type", None)
-    if role is None:
+    if not isinstance(role, str):
         return message
+    if role.endswith("MessageChunk"):  # a streamed message: AIMessageChunk -> ai
+        role = role[: -len("MessageChunk")].lower()
     out: dict[str, Any] = {"role": role, "content": getattr(message, "content", None)}
     for key in ("name", "tool_call_id", "status"):
         value = getattr(message, key, None)
