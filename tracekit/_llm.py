@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 
 import wrapt
 
-from tracekit import _attributes as attr
 from tracekit import _adopt, _config, _errors
+from tracekit import _attributes as attr
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 logger = logging.getLogger("tracekit")

@@ -116,7 +116,9 @@ async def test_agent_ainvoke(llm: Any, server: FakeLLMServer, provider: bool, ca
     _check_agent_trace(captured, server, provider)
 
 
-async def test_concurrent_ainvoke_keep_their_traces(llm: Any, server: FakeLLMServer, provider: bool, captured: SpanCapture) -> None:
+async def test_concurrent_ainvoke_keep_their_traces(
+    llm: Any, server: FakeLLMServer, provider: bool, captured: SpanCapture
+) -> None:
     agent = make_agent(llm, [get_weather])
 
     @tracekit.trace

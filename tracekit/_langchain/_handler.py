@@ -38,7 +38,19 @@ _MESSAGE_FORMAT = "langchain"
 class _Run:
     """What the handler keeps for one LangChain run until it ends."""
 
-    __slots__ = ("chunks", "first_token_ns", "hidden", "inputs", "kind", "offer", "offer_token", "span", "start_ns", "token", "top")
+    __slots__ = (
+        "chunks",
+        "first_token_ns",
+        "hidden",
+        "inputs",
+        "kind",
+        "offer",
+        "offer_token",
+        "span",
+        "start_ns",
+        "token",
+        "top",
+    )
 
     def __init__(self, span: Span | None, kind: str, *, top: bool = False, hidden: bool = False) -> None:
         self.span = span
@@ -166,7 +178,9 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         try:
-            run = self._start("chain", SpanType.CHAIN.value, run_id, parent_run_id, m.run_name(serialized, name, "chain"), tags, metadata)
+            run = self._start(
+                "chain", SpanType.CHAIN.value, run_id, parent_run_id, m.run_name(serialized, name, "chain"), tags, metadata
+            )
             if run is not None and run.span is not None:
                 run.span.set_inputs(m.chain_value(inputs))
         except Exception:
@@ -199,7 +213,15 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
     ) -> None:
         try:
             self._start_model(
-                SpanType.CHAT_MODEL.value, m.chat_inputs(messages), serialized, run_id, parent_run_id, tags, metadata, name, kwargs
+                SpanType.CHAT_MODEL.value,
+                m.chat_inputs(messages),
+                serialized,
+                run_id,
+                parent_run_id,
+                tags,
+                metadata,
+                name,
+                kwargs,
             )
         except Exception:
             _errors.report("langchain.on_chat_model_start")
@@ -217,7 +239,9 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         try:
-            self._start_model(SpanType.LLM.value, m.prompt_inputs(prompts), serialized, run_id, parent_run_id, tags, metadata, name, kwargs)
+            self._start_model(
+                SpanType.LLM.value, m.prompt_inputs(prompts), serialized, run_id, parent_run_id, tags, metadata, name, kwargs
+            )
         except Exception:
             _errors.report("langchain.on_llm_start")
 
@@ -288,7 +312,9 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         try:
-            run = self._start("tool", SpanType.TOOL.value, run_id, parent_run_id, m.run_name(serialized, name, "tool"), tags, metadata)
+            run = self._start(
+                "tool", SpanType.TOOL.value, run_id, parent_run_id, m.run_name(serialized, name, "tool"), tags, metadata
+            )
             if run is not None and run.span is not None:
                 run.span.set_inputs(inputs if inputs is not None else input_str)
                 call_id = kwargs.get("tool_call_id")
