@@ -111,7 +111,9 @@ def test_embedding_retriever_shows_the_embedding_calls(llm: Any, server: FakeLLM
     assert retriever.name == "EmbeddingRetriever"
     # LangChain has no embedding runs: the provider autolog's spans nest under the retriever
     embeddings_spans = trace.find(span_type="EMBEDDING")
-    assert [s.name for s in embeddings_spans] == ["embeddings text-embedding-3-small"] * 2
+    # the query, then the documents (one request for all in langchain-openai 1.x, one each in 0.2)
+    assert len(embeddings_spans) in (2, 1 + len(DOCS))
+    assert {s.name for s in embeddings_spans} == {"embeddings text-embedding-3-small"}
     assert all(s.parent_id == retriever.span_id for s in embeddings_spans)
     assert len(retriever.outputs) == 1
 
