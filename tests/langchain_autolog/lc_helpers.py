@@ -42,6 +42,14 @@ def tree(trace: Trace) -> list[tuple[int, str, str, str]]:
     return rows
 
 
+def shape(trace: Trace, span: SpanData | None = None) -> tuple[Any, ...]:
+    """(name, type, status, children) with children sorted: for parallel branches, whose
+    start order varies."""
+    span = span if span is not None else trace.root
+    assert span is not None
+    return (span.name, span.span_type, span.status, tuple(sorted(shape(trace, c) for c in trace.children(span))))
+
+
 def usage(span: SpanData) -> dict[str, int] | None:
     raw = span.attributes.get(attr.TOKEN_USAGE)
     return json.loads(raw) if raw else None
