@@ -13,6 +13,7 @@ too, each model call is still one span. See ``docs/langchain.md``.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 
 __all__ = ["autolog"]
@@ -31,17 +32,13 @@ def autolog(disable: bool = False) -> None:
     >>> tracekit.langchain.autolog()
     >>> tracekit.langchain.autolog(disable=True)
     """
+    if importlib.util.find_spec("langchain_core") is None:  # asks without importing it
+        raise ImportError("tracekit.langchain.autolog() needs the langchain-core package: pip install 'tracekit[langchain]'")
     from tracekit import _langchain
 
     if disable:
         _langchain.disable()
         logger.debug("tracekit: langchain autolog off")
         return
-    try:
-        import langchain_core  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "tracekit.langchain.autolog() needs the langchain-core package: pip install 'tracekit[langchain]'"
-        ) from None
     _langchain.enable()
     logger.debug("tracekit: langchain autolog on")

@@ -230,3 +230,30 @@ def test_chat_anthropic_is_one_span_per_call(server: FakeLLMServer, captured: Sp
         assert span.attributes[attr.MESSAGE_FORMAT] == ("anthropic" if on else "langchain")
         assert trace.info.token_usage == usage(span) and usage(span) is not None
         assert json.loads(span.attributes[attr.LANGCHAIN_METADATA])["ls_provider"] == "anthropic"
+
+
+def test_stream_cut_short_ends_every_span_and_leaves_no_current_span(
+    llm: Any, server: FakeLLMServer, provider: bool, captured: SpanCapture
+) -> None:
+    server.set_scenario("text")
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | llm | StrOutputParser()
+
+    @tracekit.trace
+    def app() -> str:
+        stream = chain.stream({"q": "hi"})
+        first = next(stream) + next(stream) + next(stream)
+        stream.close()  # the app stops reading
+        return first
+
+    assert REPLY.startswith(app())
+    # nothing of the cut stream stays current in the app's flow
+    assert tracekit.get_current_span().is_recording is False
+    with tracekit.start_span("after") as after:
+        pass
+    assert after.trace_id != captured.traces[0].info.trace_id
+    trace = captured.traces[0]
+    # every run ended, none as failed (langchain-core 1.x reports a closed stream as ended;
+    # where a release reports GeneratorExit the span is marked incomplete, not ERROR)
+    assert [s.name for s in trace.spans if s.end_time_ns is None] == []
+    assert {s.status for s in trace.spans} == {"OK"}
+    assert {s.name for s in trace.spans} == {"app", "RunnableSequence", "ChatPromptTemplate", "ChatOpenAI", "StrOutputParser"}
