@@ -15,6 +15,12 @@ from typing import Any
 
 import pytest
 
+import tracekit
+import tracekit.langchain
+import tracekit.openai
+from tracekit.testing import FakeLLM, FakeLLMServer
+from tracekit.testing._fakeserver import FakeRequest, FakeResponse
+
 _MISSING: str | None = None
 try:
     import langchain_core  # noqa: F401
@@ -26,12 +32,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     _MISSING = f"tests/langchain_autolog not collected: LangChain is not installed ({exc}); pip install -e '.[dev]'"
     collect_ignore_glob = ["test_*.py"]
 
-
-import tracekit
-import tracekit.langchain
-import tracekit.openai
-from tracekit.testing import FakeLLM, FakeLLMServer
-from tracekit.testing._fakeserver import FakeRequest, FakeResponse
 
 MODEL = "gpt-4o-mini"
 API_KEY = "sk-secret-test-key"
