@@ -86,6 +86,7 @@ def test_agent_invoke(llm: Any, server: FakeLLMServer, provider: bool, captured:
     @tracekit.trace
     def app(question: str) -> str:
         result = agent.invoke({"messages": [{"role": "user", "content": question}]})
+        assert tracekit.get_current_span().name == "app"  # every run gave the flow back
         return str(result["messages"][-1].content)
 
     assert app(QUESTION) == REPLY
@@ -98,6 +99,7 @@ def test_agent_stream(llm: Any, server: FakeLLMServer, provider: bool, captured:
     @tracekit.trace
     def app(question: str) -> str:
         updates = list(agent.stream({"messages": [{"role": "user", "content": question}]}, stream_mode="values"))
+        assert tracekit.get_current_span().name == "app"
         return str(updates[-1]["messages"][-1].content)
 
     assert app(QUESTION) == REPLY
@@ -110,6 +112,7 @@ async def test_agent_ainvoke(llm: Any, server: FakeLLMServer, provider: bool, ca
     @tracekit.trace
     async def app(question: str) -> str:
         result = await agent.ainvoke({"messages": [{"role": "user", "content": question}]})
+        assert tracekit.get_current_span().name == "app"
         return str(result["messages"][-1].content)
 
     assert await app(QUESTION) == REPLY
@@ -124,6 +127,7 @@ async def test_concurrent_ainvoke_keep_their_traces(
     @tracekit.trace
     async def app(question: str) -> str:
         result = await agent.ainvoke({"messages": [{"role": "user", "content": question}]})
+        assert tracekit.get_current_span().name == "app"
         return str(result["messages"][-1].content)
 
     assert await asyncio.gather(*(app(QUESTION) for _ in range(4))) == [REPLY] * 4

@@ -30,7 +30,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from tracekit import _adopt, _errors, _llm
 from tracekit import _attributes as attr
 from tracekit._langchain import _mapping as m
-from tracekit._span import Span, SpanType, _current, open_span
+from tracekit._span import NOOP_SPAN, Span, SpanType, _current, _live, activate_until_end, open_span
 
 _MESSAGE_FORMAT = "langchain"
 
@@ -67,15 +67,16 @@ class _Run:
 
 
 def _restore(token: Token[Span | None] | None, span: Span | None) -> None:
-    """Undo the start callback's activation. From another context (a stream finished
-    elsewhere), only where this run's span is still the current one."""
+    """Undo the start callback's activation where it was made. The end may come from
+    another task or thread (LangGraph ends async runs in a shielded task): the flow that
+    started the run then still holds the span, which -- ended -- it passes over
+    (``_span.activate_until_end``)."""
     if token is None:
         return
     try:
         _current.reset(token)
     except ValueError:
-        if _current.get() is span:
-            _current.set(token.old_value if token.old_value is not Token.MISSING else None)
+        pass
 
 
 def _failed_already(span: Span) -> bool:
@@ -128,6 +129,10 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 _current.reset(outer)
         else:
             span = open_span(name, span_type)
+        if span is NOOP_SPAN:
+            # unsampled or tracing off: a marker of this run's own (activate_until_end
+            # needs one per run); spans opened under it are no-ops too
+            span = Span(None, name, span_type, None)
         run = _Run(span, kind, top=top)
         values: dict[str, Any] = {attr.LANGCHAIN_RUN_ID: str(run_id)}
         if tags:
@@ -136,7 +141,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             values[attr.LANGCHAIN_METADATA] = dict(metadata)
         span.set_attributes(values)
         self._runs[run_id] = run
-        run.token = _current.set(span)
+        run.token = activate_until_end(span)
         return run
 
     def _end(self, run_id: UUID, outputs: Any = None, error: BaseException | None = None, record: Any = None) -> None:
@@ -272,7 +277,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             # langchain-core 0.3 runs async model-start handlers in tasks of their own: the
             # activation above is lost when this returns, so the offer waits detached
             token = run.token
-            outer = token.old_value if token is not None and token.old_value is not Token.MISSING else None
+            outer = _live(token.old_value) if token is not None and token.old_value is not Token.MISSING else None
             run.offer = _adopt.offer_detached(run.span, outer)
         else:
             run.offer, run.offer_token = _adopt.offer(run.span)
