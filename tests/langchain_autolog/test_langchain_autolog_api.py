@@ -75,3 +75,17 @@ def test_import_tracekit_imports_no_langchain() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_an_unsampled_run_leaves_the_flow_free(llm: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
+    from lc_helpers import make_agent
+
+    tracekit.configure(sample_rate=0.0)
+    agent = make_agent(llm, [])
+    server.set_scenario("text")
+    await agent.ainvoke({"messages": [{"role": "user", "content": "hi"}]})
+    assert captured.spans == []
+    tracekit.configure(sample_rate=1.0)
+    with tracekit.start_span("next") as span:  # not inside the unsampled run's marker
+        assert span.is_recording
+    assert [s.name for s in captured.spans] == ["next"]
