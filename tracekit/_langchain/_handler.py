@@ -8,7 +8,10 @@ callback into the thread or task that runs the body (``ContextThreadPoolExecutor
 ``run_in_executor``, ``asyncio`` tasks), so a provider SDK call or a ``@trace``
 function inside a tool nests under the tool's span. That needs the callbacks to run
 in the flow itself: ``run_inline = True`` (langchain-core otherwise runs a sync
-handler of an async run in an executor thread, where a context change is lost).
+handler of an async run in an executor thread, where a context change is lost). The end
+callback may run elsewhere (LangGraph 1.x ends async runs in a shielded task), where the
+activation cannot be undone: ``activate_until_end`` makes the flow pass over the span
+once it ended.
 
 A chat-model or LLM run offers its span to the provider autolog (``tracekit/_adopt.py``):
 with ``tracekit.openai.autolog()`` on too, the SDK call records its wire-level details
