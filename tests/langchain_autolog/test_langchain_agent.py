@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from langchain_core.tools import tool
@@ -174,3 +174,26 @@ def test_failing_tool(llm: Any, server: FakeLLMServer, provider: bool, captured:
     assert failed.status_message is not None and failed.status_message.startswith("ValueError: no weather station")
     # each failed run records the exception once
     assert all(len(s.events) == 1 for s in trace.spans if s.status == "ERROR")
+
+
+class State(TypedDict):
+    n: int
+
+
+def double(state: State) -> State:
+    return {"n": state["n"] * 2}
+
+
+def test_a_custom_graph_is_the_agent(captured: SpanCapture) -> None:
+    from langgraph.graph import END, START, StateGraph
+
+    builder = StateGraph(State)
+    builder.add_node("double", double)
+    builder.add_edge(START, "double")
+    builder.add_edge("double", END)
+    graph = builder.compile().with_config(run_name="planner")
+    assert graph.invoke({"n": 2}) == {"n": 4}
+    [trace] = captured.traces
+    # named by the app, not "LangGraph": an AGENT because its children are graph nodes
+    assert tree(trace) == [(0, "planner", "AGENT", "OK"), (1, "double", "CHAIN", "OK")]
+    assert trace.root is not None and trace.root.outputs == {"n": 4}
