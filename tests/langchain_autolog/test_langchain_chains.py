@@ -257,3 +257,43 @@ def test_stream_cut_short_ends_every_span_and_leaves_no_current_span(
     assert [s.name for s in trace.spans if s.end_time_ns is None] == []
     assert {s.status for s in trace.spans} == {"OK"}
     assert {s.name for s in trace.spans} == {"app", "RunnableSequence", "ChatPromptTemplate", "ChatOpenAI", "StrOutputParser"}
+
+
+# langchain-openai 1.8 warns while combining several prompts' llm_output (its own doing)
+@pytest.mark.filterwarnings("ignore:Unexpected type for token usage:UserWarning")
+def test_several_prompts_and_batches_are_siblings(llm: Any, server: FakeLLMServer, provider: bool, captured: SpanCapture) -> None:
+    from langchain_core.messages import HumanMessage
+
+    server.set_scenario("text")
+
+    @tracekit.trace
+    def app() -> None:
+        llm.generate([[HumanMessage("first prompt")], [HumanMessage("second prompt")]])
+        chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | llm | StrOutputParser()
+        assert chain.batch([{"q": "one"}, {"q": "two"}]) == [REPLY, REPLY]
+
+    app()
+    [trace] = captured.traces
+    assert shape(trace) == (
+        "app", "CHAIN", "OK", (
+            ("ChatOpenAI", "CHAT_MODEL", "OK", ()),
+            ("ChatOpenAI", "CHAT_MODEL", "OK", ()),
+            ("RunnableSequence", "CHAIN", "OK", (
+                ("ChatOpenAI", "CHAT_MODEL", "OK", ()),
+                ("ChatPromptTemplate", "CHAIN", "OK", ()),
+                ("StrOutputParser", "CHAIN", "OK", ()),
+            )),
+            ("RunnableSequence", "CHAIN", "OK", (
+                ("ChatOpenAI", "CHAT_MODEL", "OK", ()),
+                ("ChatPromptTemplate", "CHAIN", "OK", ()),
+                ("StrOutputParser", "CHAIN", "OK", ()),
+            )),
+        ),
+    )  # fmt: skip
+    models = trace.find(span_type="CHAT_MODEL")
+    # each model span holds its own prompt (also when the provider autolog filled it)
+    texts = sorted(json.dumps(m.inputs) for m in models)
+    for prompt, text in zip(("first prompt", "one", "second prompt", "two"), texts, strict=True):
+        assert prompt in text
+    assert trace.info.token_usage is not None
+    assert trace.info.token_usage["output_tokens"] == 4 * 20  # four calls, each counted once

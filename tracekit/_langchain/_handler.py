@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Mapping
 from contextvars import Token
 from typing import Any
@@ -33,7 +34,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from tracekit import _adopt, _errors, _llm
 from tracekit import _attributes as attr
 from tracekit._langchain import _mapping as m
-from tracekit._span import NOOP_SPAN, Span, SpanType, _current, _live, activate_until_end, open_span
+from tracekit._span import NOOP_SPAN, Span, SpanType, _before, _current, _live, activate_until_end, current_span, open_span
 
 _MESSAGE_FORMAT = "langchain"
 
@@ -99,6 +100,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self._runs: dict[UUID, _Run] = {}
+        self._activated: weakref.WeakSet[Span] = weakref.WeakSet()
 
     # --- lifecycle shared by every kind of run -------------------------------------
     def _start(
@@ -110,6 +112,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: str,
         tags: Any,
         metadata: Any,
+        activate: bool = True,
     ) -> _Run | None:
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         parent_span = parent.span if parent is not None else None
@@ -124,14 +127,13 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 span_type = SpanType.AGENT.value
             elif parent is not None and parent.top and parent.kind == "chain" and m.is_graph_node(metadata):
                 _make_agent(parent)
-        if parent_span is not None:
-            outer = _current.set(parent_span)
-            try:
-                span = open_span(name, span_type)
-            finally:
-                _current.reset(outer)
-        else:
+        if parent_span is None:
+            parent_span = self._app_span()
+        outer = _current.set(parent_span)
+        try:
             span = open_span(name, span_type)
+        finally:
+            _current.reset(outer)
         if span is NOOP_SPAN:
             # unsampled or tracing off: a marker of this run's own (activate_until_end
             # needs one per run); spans opened under it are no-ops too
@@ -144,8 +146,21 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             values[attr.LANGCHAIN_METADATA] = dict(metadata)
         span.set_attributes(values)
         self._runs[run_id] = run
-        run.token = activate_until_end(span)
+        if activate:
+            self._activated.add(span)
+            run.token = activate_until_end(span)
         return run
+
+    def _app_span(self) -> Span | None:
+        """The span a run LangChain knows no parent for nests under: the current span of
+        the flow, passing over the spans of this handler's runs -- a run's activation is
+        seen by runs LangChain starts beside it in the same flow (``RunnableSequence.batch``,
+        ``generate()`` with several prompts), which are its siblings, not its children."""
+        span = current_span()
+        activated = self._activated
+        while span is not None and span in activated:
+            span = _before.get(span)
+        return span
 
     def _end(self, run_id: UUID, outputs: Any = None, error: BaseException | None = None, record: Any = None) -> None:
         run = self._runs.pop(run_id, None)
@@ -265,7 +280,10 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: Any,
         kwargs: Mapping[str, Any],
     ) -> None:
-        run = self._start("llm", span_type, run_id, parent_run_id, m.run_name(serialized, name, "llm"), tags, metadata)
+        # several prompts in one generate() call: their runs share this flow, none is made current
+        single = kwargs.get("batch_size", 1) == 1
+        name = m.run_name(serialized, name, "llm")
+        run = self._start("llm", span_type, run_id, parent_run_id, name, tags, metadata, activate=single)
         if run is None or run.span is None:
             return
         run.start_ns = time.time_ns()
@@ -274,9 +292,10 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         provider = (metadata or {}).get("ls_provider")
         # recorded at the end, unless the provider autolog recorded the wire-level request
         run.inputs = (inputs, requested, provider if isinstance(provider, str) and provider else None)
-        if kwargs.get("batch_size", 1) != 1:
-            return  # several prompts in one generate() call share this context: none is offered
-        if _in_gathered_task():
+        if not single:
+            # each SDK call takes the oldest waiting offer: generate() serves its prompts in order
+            run.offer = _adopt.offer_detached(run.span, current_span())
+        elif _in_gathered_task():
             # langchain-core 0.3 runs async model-start handlers in tasks of their own: the
             # activation above is lost when this returns, so the offer waits detached
             token = run.token
