@@ -102,3 +102,34 @@ def test_traceparent_names_the_merged_model_span(llm: Any, server: FakeLLMServer
     [model] = trace.find(span_type="CHAT_MODEL")
     [request] = server.requests
     assert request.headers["traceparent"] == f"00-{model.trace_id[3:]}-{model.span_id}-01"
+
+
+def test_a_chain_invoked_in_a_traced_function_in_a_tool_nests_under_that_function(
+    llm: Any, server: FakeLLMServer, captured: SpanCapture
+) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    summarize = ChatPromptTemplate.from_messages([("human", "Summarize {city}")]) | llm | StrOutputParser()
+
+    @tracekit.trace(span_type="TASK")
+    def lookup(city: str) -> str:
+        # LangChain names the tool as this chain's parent; the app's span inside it is nearer
+        return str(summarize.invoke({"city": city}))
+
+    @tool
+    def get_weather(city: str) -> str:
+        """The weather of a city."""
+        return lookup(city)
+
+    tracekit.trace(name="app")(get_weather.invoke)({"city": "Paris"})
+    [trace] = captured.traces
+    assert [row[:3] for row in tree(trace)] == [
+        (0, "app", "CHAIN"),
+        (1, "get_weather", "TOOL"),
+        (2, "lookup", "TASK"),
+        (3, "RunnableSequence", "CHAIN"),
+        (4, "ChatPromptTemplate", "CHAIN"),
+        (4, "ChatOpenAI", "CHAT_MODEL"),
+        (4, "StrOutputParser", "CHAIN"),
+    ]

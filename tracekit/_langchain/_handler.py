@@ -129,6 +129,8 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 _make_agent(parent)
         if parent_span is None:
             parent_span = self._app_span()
+        else:
+            parent_span = self._inner(parent_span)
         outer = _current.set(parent_span)
         try:
             span = open_span(name, span_type)
@@ -150,6 +152,20 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             self._activated.add(span)
             run.token = activate_until_end(span)
         return run
+
+    def _inner(self, parent: Span) -> Span:
+        """The parent run's span, or a span the app opened inside that run (a ``@trace``
+        function in a tool that invokes a chain: LangChain names the tool as the parent)."""
+        span = current_span()
+        if span is None or span is parent or span._ended or span in self._activated:
+            return parent
+        otel, parent_otel = span._otel, parent._otel
+        if otel is None or parent_otel is None or span._root is not parent._root:
+            return parent
+        started, parent_started = otel.start_time, parent_otel.start_time
+        if started is None or parent_started is None or started < parent_started:
+            return parent
+        return span
 
     def _app_span(self) -> Span | None:
         """The span a run LangChain knows no parent for nests under: the current span of
