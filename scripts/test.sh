@@ -29,6 +29,20 @@ cached_venv .venv-litellm "$LITELLM_SPEC $(sha256sum pyproject.toml)" install_li
 .venv-litellm/bin/python -m pip install -q --no-deps -e .
 export TK_LITELLM_BIN="$PWD/.venv-litellm/bin/litellm"
 
+# the oldest LangChain releases tracekit supports (pyproject's `langchain` extra), for the
+# compat run of tests/langchain_autolog; the newest come with the `dev` extra. langchain-openai
+# 0.2.0 and langgraph 0.2.20 are the oldest that run on langchain-core 0.3.0; openai 1.66.0 is
+# tracekit's oldest; pydantic 2.9 is of their time (2.11 deprecates what core 0.3.0 reads).
+OLDEST_LANGCHAIN="langchain-core==0.3.0 langchain-openai==0.2.0 langgraph==0.2.20 openai==1.66.0 pydantic==2.9.2"
+install_langchain_oldest() {
+  "$1/bin/python" -m pip install -q $OLDEST_LANGCHAIN pytest pytest-asyncio pytest-timeout
+  # tracekit's runtime dependencies, without letting pip move the pins above
+  "$1/bin/python" -m pip install -q "wrapt>=1.14" "opentelemetry-api>=1.27" "opentelemetry-sdk>=1.27" \
+    "opentelemetry-exporter-otlp-proto-common>=1.27" "requests>=2.28"
+}
+cached_venv .venv-langchain-oldest "langchain-oldest $OLDEST_LANGCHAIN $(sha256sum pyproject.toml)" install_langchain_oldest
+.venv-langchain-oldest/bin/python -m pip install -q --no-deps -e .
+
 # Arize Phoenix, a third-party OpenTelemetry backend, with OpenInference's own OpenAI
 # instrumentor (tests/otel compare tracekit's spans with its view of the same call)
 OPENAI_NOW=$(.venv/bin/python -c 'from importlib.metadata import version; print(version("openai"))')
@@ -64,6 +78,8 @@ step "ruff" .venv/bin/ruff check tracekit tests examples bench scripts
 step "mypy --strict tracekit" .venv/bin/mypy
 step "pytest (newest SDKs: $(.venv/bin/python scripts/sdk_versions.py))" \
   .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+step "pytest tests/langchain_autolog (oldest LangChain: $(.venv-langchain-oldest/bin/python scripts/sdk_versions.py))" \
+  .venv-langchain-oldest/bin/python -m pytest -q -p no:cacheprovider tests/langchain_autolog
 step "pytest tests/compat (oldest supported SDKs: $(.venv-oldest/bin/python scripts/sdk_versions.py))" \
   .venv-oldest/bin/python -m pytest -q -p no:cacheprovider tests/compat
 

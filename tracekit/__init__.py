@@ -5,9 +5,9 @@
 >>> @tracekit.trace
 ... def answer(question: str) -> str: ...
 
-Provider modules (``tracekit.openai``, ``tracekit.anthropic``, ``tracekit.gemini``) and
-``tracekit.testing`` load on first access; ``import tracekit`` imports no provider SDK
-and not the OpenTelemetry SDK.
+Provider modules (``tracekit.openai``, ``tracekit.anthropic``, ``tracekit.gemini``),
+``tracekit.langchain`` and ``tracekit.testing`` load on first access; ``import tracekit``
+imports no provider SDK, no LangChain and not the OpenTelemetry SDK.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_LAZY_MODULES = ("openai", "anthropic", "gemini", "testing")
+_LAZY_MODULES = ("openai", "anthropic", "gemini", "langchain", "testing")
 
 
 def __getattr__(name: str) -> Any:
@@ -179,11 +179,12 @@ def bind_context(func: Callable[..., _T]) -> Callable[..., _T]:
 
 
 def autolog(disable: bool = False) -> list[str]:
-    """Turn on (or off) tracing for every installed provider SDK; quietly skips the
-    missing ones. Returns the names of the providers it changed.
+    """Turn on (or off) tracing for every installed provider SDK and for LangChain
+    (when ``langchain-core`` is installed); quietly skips the missing ones. Returns the
+    names of the integrations it changed.
 
     >>> tracekit.autolog()
-    ['openai', 'anthropic', 'gemini']
+    ['openai', 'anthropic', 'gemini', 'langchain']
 
     Checks the whole configuration first (the environment included): a bad value
     raises :class:`ConfigError` here, never later from the app's calls.
@@ -191,7 +192,7 @@ def autolog(disable: bool = False) -> list[str]:
     if not disable:
         _config.check()
     done = []
-    for provider in ("openai", "anthropic", "gemini"):
+    for provider in ("openai", "anthropic", "gemini", "langchain"):
         try:
             module = importlib.import_module(f"tracekit.{provider}")
             module.autolog(disable=disable)

@@ -99,6 +99,9 @@ LINKED_FROM: Final = "tracekit.linked_from"  # foreign OTel trace id this trace 
 PROXY_UPSTREAM: Final = "tracekit.proxy.upstream"  # the upstream URL a tracekit proxy forwarded the call to
 PROXY_SESSION_SOURCE: Final = "tracekit.proxy.session_source"  # where session.id came from: a header name, --session or run
 PROXY_NOT_RECORDED: Final = "tracekit.proxy.body_not_recorded"  # why a response body is missing (encoding, size)
+LANGCHAIN_RUN_ID: Final = "tracekit.langchain.run_id"  # the LangChain run a span records
+LANGCHAIN_TAGS: Final = "tracekit.langchain.tags"  # the run's tags (a list of strings)
+LANGCHAIN_METADATA: Final = "tracekit.langchain.metadata"  # the run's metadata (JSON)
 
 # Span types accepted by the MLflow server (mlflow.spanType).
 SPAN_TYPES: Final = (

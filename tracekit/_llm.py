@@ -37,8 +37,9 @@ from urllib.parse import urlsplit
 
 import wrapt
 
+from tracekit import _adopt, _config, _errors
 from tracekit import _attributes as attr
-from tracekit import _config, _errors, _gateway
+from tracekit import _gateway
 from tracekit._propagation import TRACEPARENT, format_traceparent
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
@@ -327,7 +328,10 @@ def _begin(
     """Start the span and record the request; None when this call is not traced.
     ``remote_parent`` (headers with a ``traceparent``) continues a caller's trace: the
     recording proxy (``tracekit/_proxy``) starts its calls here too."""
-    span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type, remote_parent=remote_parent)
+    # inside a framework's model run (LangChain) the call fills that run's span: one span per call
+    span = _adopt.take() if remote_parent is None else None
+    if span is None:
+        span = open_span(endpoint.span_name(instance, args, kwargs), endpoint.span_type, remote_parent=remote_parent)
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)

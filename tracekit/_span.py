@@ -14,7 +14,8 @@ funnel and never reaches the caller.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar, Token
 from enum import Enum
@@ -390,9 +391,34 @@ def _status_ok() -> Any:
 # --- starting spans -----------------------------------------------------------------
 
 
+#: span -> the span that was current before an integration activated it without a scope
+#: (:func:`activate_until_end`); weak, so an entry lives as long as its span is referenced
+_before: weakref.WeakKeyDictionary[Span, Span | None] = weakref.WeakKeyDictionary()
+
+
+def activate_until_end(span: Span) -> Token[Span | None]:
+    """Make ``span`` current in this flow until it ends, for a framework that reports a
+    run's start and end through callbacks (LangChain): the end may come from another
+    thread or task, where the activation cannot be undone. A span activated so is passed
+    over once ended (:func:`_live`), so a flow never keeps an ended span as its parent."""
+    if span is not NOOP_SPAN:  # shared: an integration passes a span of its own (unsampled: no OTel span)
+        _before[span] = _current.get()
+    return _current.set(span)
+
+
+def _live(span: Span | None) -> Span | None:
+    # cheap unless the current span ended: only a span activated until its end is passed over
+    while span is not None and span._ended and span is not NOOP_SPAN:
+        try:
+            span = _before[span]
+        except KeyError:
+            break
+    return span
+
+
 def current_span() -> Span | None:
     """The innermost active tracekit span of this flow, if any (recording or not)."""
-    return _current.get()
+    return _live(_current.get())
 
 
 def open_span(
@@ -420,7 +446,7 @@ def open_span(
             from tracekit._propagation import extract
 
             remote = extract(remote_parent)
-        parent = _current.get() if remote is None else None
+        parent = _live(_current.get()) if remote is None else None
         if parent is not None and parent._otel is None:
             return NOOP_SPAN  # inside an unsampled or disabled trace
         settings = _config.get()
@@ -554,7 +580,7 @@ def get_current_span() -> Span:
 
     >>> tracekit.get_current_span().set_attribute("retrieved", 3)
     """
-    span = _current.get()
+    span = _live(_current.get())
     return span if span is not None else NOOP_SPAN
 
 
@@ -581,7 +607,7 @@ def update_current_trace(
     ... def handle(request):
     ...     tracekit.update_current_trace(session_id=request.session, tags={"tier": "pro"})
     """
-    span = _current.get()
+    span = _live(_current.get())
     if span is None or span._otel is None:
         _errors.logger.debug("update_current_trace called outside a trace; ignored")
         return
