@@ -37,9 +37,8 @@ from urllib.parse import urlsplit
 
 import wrapt
 
-from tracekit import _adopt, _config, _errors
+from tracekit import _adopt, _config, _errors, _gateway
 from tracekit import _attributes as attr
-from tracekit import _gateway
 from tracekit._propagation import TRACEPARENT, format_traceparent
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
