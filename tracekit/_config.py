@@ -47,6 +47,7 @@ class Settings:
     export_retry_budget: float = 15.0  # seconds a batch may spend in retries before it goes to the outbox
     service_name: str = "tracekit"
     mask: Mask | None = None
+    propagate_threads: bool = True  # ThreadPoolExecutor work nests under the submitting span
 
     @property
     def is_local(self) -> bool:
@@ -124,7 +125,7 @@ def normalize_uri(setting: str, value: object) -> str:
 
 def _validate(name: str, value: Any) -> Any:
     """Parse one setting given explicitly or from the environment."""
-    if name == "enabled" or name == "capture_content":
+    if name in ("enabled", "capture_content", "propagate_threads"):
         return _bool(name, value)
     if name == "tracking_uri":
         return normalize_uri(name, value)
@@ -171,6 +172,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "export_timeout": ("TRACEKIT_EXPORT_TIMEOUT",),
     "export_retry_budget": ("TRACEKIT_EXPORT_RETRY_BUDGET",),
     "service_name": ("TRACEKIT_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+    "propagate_threads": ("TRACEKIT_PROPAGATE_THREADS",),
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos
 _OTHER_ENV: Final = frozenset(

@@ -32,6 +32,9 @@ _extra_processors: list[SpanProcessor] = []
 _atexit_registered = False
 #: (opentelemetry.trace, opentelemetry.context.Context), imported on the first span
 _otel_api: tuple[Any, Any] | None = None
+#: bumped in a forked child: spans carry the generation that started them, and a child
+#: never ends (exports) a span of its parent's (tracekit._span.Span.end)
+fork_generation = 0
 
 
 def _start() -> Tracer:
@@ -47,6 +50,12 @@ def _start() -> Tracer:
         from tracekit._pipeline import Pipeline
 
         settings = _config.get()
+        from tracekit import _threads
+
+        try:
+            _threads.apply(settings.propagate_threads)  # work submitted to pools nests (see _threads)
+        except Exception:
+            _errors.report("threads.install")
         provider = TracerProvider(
             sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
             resource=Resource.create({"service.name": settings.service_name}),
@@ -155,7 +164,8 @@ def _after_fork_in_child() -> None:
     # The worker thread did not survive the fork, and the parent's queued spans, HTTP
     # connections and outbox claims are the parent's. The child starts its own runtime
     # on its next span; spans it inherited open are routed there when they end.
-    global _lock, _provider, _tracer, _pipeline
+    global _lock, _provider, _tracer, _pipeline, fork_generation
+    fork_generation += 1
     _lock = threading.RLock()  # another thread may have held it at the fork
     pipeline = _pipeline
     _provider = _tracer = _pipeline = None
