@@ -79,9 +79,7 @@ class Span:
 
     __slots__ = ("__weakref__", "_attrs", "_ended", "_fork", "_otel", "_parent", "_root", "name", "span_type")
 
-    def __init__(
-        self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None, parent: Span | None = None
-    ) -> None:
+    def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None, parent: Span | None = None) -> None:
         self._otel = otel
         self._ended = False
         # the local parent: a flow still pointing at this span after it ended elsewhere

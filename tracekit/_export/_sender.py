@@ -118,6 +118,23 @@ class ReliableExporter(SpanExporter):
         self._logged: set[str] = set()
         self.last_errors: deque[tuple[float, str]] = deque(maxlen=10)
         self._status_written = 0.0
+        #: time.monotonic() past which nothing may wait (the exit hook's budget)
+        self._deadline: float | None = None
+        self._restore_health()
+
+    def _restore_health(self) -> None:
+        """Start as "down" when an earlier process found the destination down and its
+        batches still wait: new batches go to the outbox until a probe succeeds, so a
+        dead server does not cost every short-lived process its whole exit timeout."""
+        try:
+            down = self.outbox.read_status().get("down_since") and self.outbox.has_entries()
+        except Exception:
+            down = False
+        if down:
+            now = time.monotonic()
+            self._down_since = now
+            self._failures_in_row = 1
+            self._next_probe = now + random.uniform(0.5, 1.0)
 
     # --- what subclasses provide ----------------------------------------------------------
     def _url(self) -> str:
@@ -159,7 +176,7 @@ class ReliableExporter(SpanExporter):
         with self._lock:
             self._pending += count
         try:
-            if self._closed or self._abort.is_set():
+            if self._closed or self._abort.is_set() or self._past_deadline():
                 verdict, reason = Verdict.RETRY, "shutting down"
             elif self._is_down() and time.monotonic() < self._next_probe:
                 verdict, reason = Verdict.RETRY, "destination down"
@@ -230,8 +247,9 @@ class ReliableExporter(SpanExporter):
             return True
         try:
             seconds = max(timeout_millis / 1000.0, 0.0)
-            if seconds >= 0.1:
-                self._drain(seconds)
+            if seconds >= 0.1 and not (self._deadline is not None and self._is_down()):
+                # (at exit, a destination that is down is not waited for: its outbox keeps)
+                self._drain(seconds, bounded=True)
             return not self.outbox.has_entries()
         except Exception as exc:
             self._note("flush", f"error while resending the outbox: {exc!r}", level=logging.ERROR)
@@ -249,6 +267,25 @@ class ReliableExporter(SpanExporter):
     def abort(self) -> None:
         """Stop waiting in retries now: in-flight batches go to the outbox (exit path)."""
         self._abort.set()
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """No request or retry may wait past ``deadline`` (``time.monotonic()``), and a
+        destination that is down gets at most a one-second probe: the exit hook's budget."""
+        self._deadline = deadline
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    def _request_timeout(self, timeout: float | None) -> float:
+        """The timeout of one request: the client's (``export_timeout``, so that a slow
+        server is not sent the same batch twice), or less when a caller bounds it."""
+        wait = self._client.timeout if timeout is None else timeout
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if self._is_down():
+                left = min(left, 1.0)
+            wait = min(wait, left)
+        return max(wait, 0.1)
 
     def shutdown(self) -> None:
         """Stop; record this run's counts for ``tracekit status``."""
@@ -338,7 +375,9 @@ class ReliableExporter(SpanExporter):
 
             payload = gzip.decompress(body)
         try:
-            result: HttpResult = self._client.request("POST", self._url(), body=payload, headers=headers, timeout=timeout)
+            result: HttpResult = self._client.request(
+                "POST", self._url(), body=payload, headers=headers, timeout=self._request_timeout(timeout)
+            )
         except TransportError as exc:
             return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
         verdict = classify(result.status)
@@ -357,11 +396,18 @@ class ReliableExporter(SpanExporter):
                 return verdict, reason
             delay = self._backoff.delay(attempt, retry_after)
             attempt += 1
-            if time.monotonic() + delay > deadline or self._abort.wait(delay):
+            limit = deadline if self._deadline is None else min(deadline, self._deadline)
+            if time.monotonic() + delay > limit or self._abort.wait(delay):
                 return verdict, reason
 
-    def _drain(self, seconds: float) -> None:
-        """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure)."""
+    def _drain(self, seconds: float, bounded: bool = False) -> None:
+        """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure).
+
+        ``seconds`` limits when a new entry may start. Each request waits the full request
+        timeout unless ``bounded`` (an explicit flush with a timeout): a server slower than
+        what is left of the slice must not time out here, receive the batch anyway, and get
+        it again on the next resend.
+        """
         if not self.outbox.has_entries():
             return
         if not self._drain_lock.acquire(blocking=False):
@@ -372,18 +418,18 @@ class ReliableExporter(SpanExporter):
                 entry = self.outbox.claim_next()
                 if entry is None:
                     return
-                if not self._resend(entry, max(deadline - time.monotonic(), 0.1)):
+                if not self._resend(entry, max(deadline - time.monotonic(), 0.1) if bounded else None):
                     return
         finally:
             self._drain_lock.release()
 
-    def _resend(self, entry: Entry, timeout: float) -> bool:
+    def _resend(self, entry: Entry, timeout: float | None) -> bool:
         try:
             body = self.outbox.read_body(entry)
         except (OSError, ValueError):
             self.outbox.reject(entry, "unreadable outbox file")
             return True
-        verdict, reason, _ = self._attempt(body, timeout=min(timeout, self._client.timeout))
+        verdict, reason, _ = self._attempt(body, timeout=None if timeout is None else min(timeout, self._client.timeout))
         if verdict is Verdict.DELIVERED:
             self.outbox.done(entry)
             with self._lock:
@@ -414,6 +460,7 @@ class ReliableExporter(SpanExporter):
         if self._down_since is not None:
             logger.warning("tracekit: %s %s is reachable again; resending the outbox", self.label, self.describe())
             self._logged = {k for k in self._logged if not k.startswith(("retry", "auth"))}
+            self.outbox.write_status(down_since=None)
         self._down_since = None
         self._failures_in_row = 0
         self._next_probe = 0.0
@@ -422,6 +469,7 @@ class ReliableExporter(SpanExporter):
         now = time.monotonic()
         if self._down_since is None:
             self._down_since = now
+            self.outbox.write_status(down_since=time.time())  # the next process starts from this
         self._failures_in_row += 1
         cap = min(PROBE_CAP, max(self._retry_budget, 1.0))
         pause = min(cap, 0.5 * 2 ** min(self._failures_in_row, 10))
