@@ -46,9 +46,7 @@ def test_a_stream_open_at_exit_is_recorded_incomplete_without_noise(tmp_path: Pa
     db = tmp_path / "traces.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))}
     env["TRACEKIT_HOME"] = str(tmp_path / "home")
-    proc = subprocess.run(
-        [sys.executable, "-c", APP, str(db), flavour], capture_output=True, text=True, timeout=60, env=env
-    )
+    proc = subprocess.run([sys.executable, "-c", APP, str(db), flavour], capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "assistant\n"
     assert proc.stderr == ""  # no "dropping spans", no exception ignored in __del__
