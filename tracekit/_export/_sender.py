@@ -120,12 +120,16 @@ class ReliableExporter(SpanExporter):
         self._status_written = 0.0
         #: time.monotonic() past which nothing may wait (the exit hook's budget)
         self._deadline: float | None = None
-        self._restore_health()
+        self._health_restored = False
 
     def _restore_health(self) -> None:
         """Start as "down" when an earlier process found the destination down and its
         batches still wait: new batches go to the outbox until a probe succeeds, so a
-        dead server does not cost every short-lived process its whole exit timeout."""
+        dead server does not cost every short-lived process its whole exit timeout.
+        Runs once, on the first export (the worker's thread, not the app's)."""
+        if self._health_restored:
+            return
+        self._health_restored = True
         try:
             down = self.outbox.read_status().get("down_since") and self.outbox.has_entries()
         except Exception:
@@ -173,6 +177,7 @@ class ReliableExporter(SpanExporter):
         return gzip_body(encode_otlp(self._prepare(spans)))
 
     def _export_body(self, body: bytes, count: int) -> SpanExportResult:
+        self._restore_health()
         with self._lock:
             self._pending += count
         try:
@@ -246,6 +251,7 @@ class ReliableExporter(SpanExporter):
         if self._closed:
             return True
         try:
+            self._restore_health()
             seconds = max(timeout_millis / 1000.0, 0.0)
             if seconds >= 0.1 and not (self._deadline is not None and self._is_down()):
                 # (at exit, a destination that is down is not waited for: its outbox keeps)
@@ -257,6 +263,7 @@ class ReliableExporter(SpanExporter):
 
     def tick(self) -> None:
         """Called by the pipeline's worker when idle: probe / resend when due."""
+        self._restore_health()
         if self._closed or (self._is_down() and time.monotonic() < self._next_probe):
             return
         try:
@@ -408,12 +415,15 @@ class ReliableExporter(SpanExporter):
         what is left of the slice must not time out here, receive the batch anyway, and get
         it again on the next resend.
         """
-        if not self.outbox.has_entries():
-            return
-        if not self._drain_lock.acquire(blocking=False):
-            return  # another thread is draining
+        deadline = time.monotonic() + seconds
+        if bounded:
+            # an explicit flush waits for a drain in progress on the worker (within its
+            # timeout), rather than return while the entry being resent is not yet done
+            if not self._drain_lock.acquire(timeout=seconds):
+                return
+        elif not self.outbox.has_entries() or not self._drain_lock.acquire(blocking=False):
+            return  # nothing to send, or another thread is draining
         try:
-            deadline = time.monotonic() + seconds
             while time.monotonic() < deadline and not self._abort.is_set():
                 entry = self.outbox.claim_next()
                 if entry is None:
