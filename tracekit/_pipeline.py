@@ -363,8 +363,12 @@ class Pipeline(SpanProcessor):
             self._closed = True
             self._cond.notify_all()
             thread = self._thread
+        interrupted: KeyboardInterrupt | None = None
         if thread is not None and thread is not threading.current_thread() and join_timeout > 0:
-            thread.join(timeout=join_timeout)
+            try:
+                thread.join(timeout=join_timeout)
+            except KeyboardInterrupt as exc:  # Ctrl-C: stop waiting, still keep the spans
+                interrupted = exc
         stuck = thread is not None and thread.is_alive()
         with self._cond:
             leftovers = list(self._queue)
@@ -390,6 +394,8 @@ class Pipeline(SpanProcessor):
                 spilled_before,
                 ", ".join(places),
             )
+        if interrupted is not None:
+            raise interrupted
 
     def set_deadline(self, deadline: float | None) -> None:
         """Tell the exporters that nothing may wait past ``deadline`` (``time.monotonic()``):

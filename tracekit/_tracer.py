@@ -214,7 +214,8 @@ def shutdown(timeout: float | None = None) -> FlushResult:
     except KeyboardInterrupt as exc:  # Ctrl-C while waiting: stop waiting, keep the spans
         interrupted = exc
     try:
-        grace = 0.0 if interrupted is not None else min(max(deadline - time.monotonic(), 0.0) + 0.5, 1.0)
+        # after Ctrl-C, a moment for a worker woken from a retry pause to spill its own batch
+        grace = 0.2 if interrupted is not None else min(max(deadline - time.monotonic(), 0.0) + 0.5, 1.0)
         pipeline.shutdown(join_timeout=grace)
         provider.shutdown()
     except KeyboardInterrupt as exc:
