@@ -143,3 +143,17 @@ def test_ctrl_c_during_the_exit_flush_spills_and_exits_at_once(receiver: OtlpRec
     assert "interrupted while sending traces at exit" in stderr, stderr
     # nothing lost (nor doubled): what was queued or in flight went to the outbox
     assert _waiting(tmp_path, receiver.endpoint) == 30, stderr
+
+
+def test_a_short_lived_process_notices_the_server_is_back(receiver: OtlpReceiver, tmp_path: Path) -> None:
+    receiver.hang = True
+    run_app(tmp_path, receiver.endpoint, exit_timeout=2)
+    assert _waiting(tmp_path, receiver.endpoint) == 30
+    receiver.hang = False
+    received = len(receiver.span_ids())  # the hung request's batch, kept before it hung
+    # the outbox says "down", but the exit probes once: the server answers, and this
+    # process's spans and the waiting ones are delivered
+    _, stderr = run_app(tmp_path, receiver.endpoint, exit_timeout=5)
+    assert "reachable again" in stderr, stderr
+    assert _waiting(tmp_path, receiver.endpoint) == 0
+    assert len(receiver.span_ids()) - received == 60

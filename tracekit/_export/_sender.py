@@ -120,6 +120,7 @@ class ReliableExporter(SpanExporter):
         self._status_written = 0.0
         #: time.monotonic() past which nothing may wait (the exit hook's budget)
         self._deadline: float | None = None
+        self._exit_probed = False
         self._health_restored = False
 
     def _restore_health(self) -> None:
@@ -183,7 +184,7 @@ class ReliableExporter(SpanExporter):
         try:
             if self._closed or self._abort.is_set() or self._past_deadline():
                 verdict, reason = Verdict.RETRY, "shutting down"
-            elif self._is_down() and time.monotonic() < self._next_probe:
+            elif self._is_down() and time.monotonic() < self._next_probe and not self._exit_probe():
                 verdict, reason = Verdict.RETRY, "destination down"
             else:
                 # a destination that was down gets one attempt (a probe), not a retry budget
@@ -279,6 +280,15 @@ class ReliableExporter(SpanExporter):
         """No request or retry may wait past ``deadline`` (``time.monotonic()``), and a
         destination that is down gets at most a one-second probe: the exit hook's budget."""
         self._deadline = deadline
+
+    def _exit_probe(self) -> bool:
+        """At exit, a destination that is down gets one probe (of at most a second, see
+        :meth:`_request_timeout`) even if the next is not due: a run of short-lived
+        processes must notice that the server is back without `tracekit sync`."""
+        if self._deadline is None or self._exit_probed:
+            return False
+        self._exit_probed = True
+        return True
 
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
