@@ -469,7 +469,7 @@ class ReliableExporter(SpanExporter):
                     self._failed += entry.spans
             return True
         self.outbox.release(entry)
-        self._mark_down()
+        self._mark_down(persist=verdict is Verdict.RETRY)
         return False
 
     # --- health and messages --------------------------------------------------------------
@@ -485,11 +485,14 @@ class ReliableExporter(SpanExporter):
         self._failures_in_row = 0
         self._next_probe = 0.0
 
-    def _mark_down(self) -> None:
+    def _mark_down(self, persist: bool = True) -> None:
+        """The destination is down: probe it at growing intervals. ``persist`` (an
+        outage, not refused credentials) records it for the next process."""
         now = time.monotonic()
         if self._down_since is None:
             self._down_since = now
-            self.outbox.write_status(down_since=time.time())  # the next process starts from this
+            if persist:
+                self.outbox.write_status(down_since=time.time())  # the next process starts from this
         self._failures_in_row += 1
         cap = min(PROBE_CAP, max(self._retry_budget, 1.0))
         pause = min(cap, 0.5 * 2 ** min(self._failures_in_row, 10))
@@ -512,7 +515,7 @@ class ReliableExporter(SpanExporter):
                 "run `tracekit sync` once fixed",
                 level=logging.ERROR,
             )
-            self._mark_down()
+            self._mark_down(persist=False)  # the next process may bring fixed credentials
         # status.json for `tracekit status`: at most every 2 s, and always for a new message
         last = self.last_errors[-2][1] if len(self.last_errors) > 1 else None
         if reason != last or now - self._status_written > 2.0:
