@@ -41,9 +41,7 @@ def test_get_trace_flushes_first_and_accepts_both_id_forms(store_path: Path) -> 
     assert tracekit.get_trace("tr-" + "0" * 32) is None
 
 
-def test_a_full_queue_applies_back_pressure_to_the_local_store(
-    store_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_full_queue_applies_back_pressure_to_the_local_store(store_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # a queue of 5 and a long export interval: the worker will not drain it in time, so
     # the app's thread writes the queued batch to the store itself instead of dropping
     tracekit.configure(max_queue_size=5, export_interval=60, export_batch_size=1000)
@@ -127,7 +125,7 @@ def test_exit_hook_is_bounded_when_export_hangs(tmp_path: Path) -> None:
         import time, tracekit
         from tracekit._store import SQLiteSpanExporter
         SQLiteSpanExporter.export = lambda self, spans: time.sleep(600)
-        tracekit.configure(tracking_uri="sqlite:///{tmp_path / 'x.db'}", exit_timeout=1)
+        tracekit.configure(tracking_uri="sqlite:///{tmp_path / "x.db"}", exit_timeout=1)
         with tracekit.start_span("stuck"):
             pass
         """
@@ -221,3 +219,16 @@ def test_a_forked_child_exports_its_own_spans(tmp_path: Path) -> None:
     assert sorted(s.name for s in shared.spans) == ["child_work"] * 5 + ["open-across-fork"]
     assert shared.root is not None
     assert all(s.parent_id == shared.root.span_id for s in shared.spans if s.name == "child_work")
+
+
+def test_flush_result_in_words() -> None:
+    from tracekit._pipeline import FlushResult
+
+    assert FlushResult().describe() == "no spans"
+    assert FlushResult(delivered=1).describe() == "1 span delivered"
+    assert FlushResult(delivered=12, spilled=3, dropped=2).describe() == (
+        "12 spans delivered, 3 spilled to the outbox (sent later), 2 dropped"
+    )
+    assert FlushResult(pending=1, failed=4).describe() == (
+        "1 span still being sent (not confirmed), 4 failed (refused by the destination, or not written)"
+    )

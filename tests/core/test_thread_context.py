@@ -8,7 +8,10 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 import tracekit
+from tracekit import _config
 from tracekit.testing import SpanCapture
 
 
@@ -62,8 +65,13 @@ def test_bind_context_keeps_working(captured: SpanCapture) -> None:
     _assert_nested(captured, "bound", 4)
 
 
-def test_propagation_can_be_turned_off(captured: SpanCapture) -> None:
-    tracekit.configure(propagate_threads=False)
+@pytest.mark.parametrize("how", ["configure", "environment"])
+def test_propagation_can_be_turned_off(captured: SpanCapture, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if how == "configure":
+        tracekit.configure(propagate_threads=False)
+    else:
+        monkeypatch.setenv("TRACEKIT_PROPAGATE_THREADS", "false")
+        _config.reset()
     with tracekit.start_span("alone"), ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(work, range(2)))
     assert sorted(t.root.name for t in captured.traces if t.root) == ["alone", "work", "work"]
