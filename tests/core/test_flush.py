@@ -41,7 +41,9 @@ def test_get_trace_flushes_first_and_accepts_both_id_forms(store_path: Path) -> 
     assert tracekit.get_trace("tr-" + "0" * 32) is None
 
 
-def test_a_full_queue_applies_back_pressure_to_the_local_store(store_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_full_queue_applies_back_pressure_to_the_local_store(
+    store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # a queue of 5 and a long export interval: the worker will not drain it in time, so
     # the app's thread writes the queued batch to the store itself instead of dropping
     tracekit.configure(max_queue_size=5, export_interval=60, export_batch_size=1000)
@@ -125,7 +127,7 @@ def test_exit_hook_is_bounded_when_export_hangs(tmp_path: Path) -> None:
         import time, tracekit
         from tracekit._store import SQLiteSpanExporter
         SQLiteSpanExporter.export = lambda self, spans: time.sleep(600)
-        tracekit.configure(tracking_uri="sqlite:///{tmp_path / "x.db"}", exit_timeout=1)
+        tracekit.configure(tracking_uri="sqlite:///{tmp_path / 'x.db'}", exit_timeout=1)
         with tracekit.start_span("stuck"):
             pass
         """
