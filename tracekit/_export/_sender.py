@@ -280,6 +280,7 @@ class ReliableExporter(SpanExporter):
         """No request or retry may wait past ``deadline`` (``time.monotonic()``), and a
         destination that is down gets at most a one-second probe: the exit hook's budget."""
         self._deadline = deadline
+        self._client.deadline = deadline
 
     def _exit_probe(self) -> bool:
         """At exit, a destination that is down gets one probe (of at most a second, see
@@ -288,6 +289,8 @@ class ReliableExporter(SpanExporter):
         if self._deadline is None or self._exit_probed:
             return False
         self._exit_probed = True
+        # every request of the probe (an MLflow experiment lookup too) within the second
+        self._client.deadline = min(self._deadline, time.monotonic() + 1.0)
         return True
 
     def _past_deadline(self) -> bool:
@@ -311,6 +314,13 @@ class ReliableExporter(SpanExporter):
         self._abort.set()
         self._closed = True
         counts = self.stats()
+        if counts["pending"] and self._deadline is not None and self._down_since is None:
+            # a request still unanswered when the exit's time ran out: for the next
+            # process, the destination is down (it probes before waiting on it again)
+            try:
+                self.outbox.write_status(down_since=time.time())
+            except Exception:
+                pass
         if self.outbox.dir.exists() or counts["spilled"] or counts["failed"] or counts["dropped"]:
             try:
                 self.outbox.write_status(last_run={**counts, "resent": self._resent, "ended": time.time()})
