@@ -59,6 +59,7 @@ class Settings:
     #: @trace arguments recorded as "[REDACTED]": True (the built-in secret-name rule),
     #: False (none), or extra names/glob patterns on top of the built-in rule
     redact_arguments: bool | tuple[str, ...] = True
+    propagate_threads: bool = True  # ThreadPoolExecutor work nests under the submitting span
 
     @property
     def is_local(self) -> bool:
@@ -141,7 +142,7 @@ def normalize_uri(setting: str, value: object) -> str:
 
 def _validate(name: str, value: Any) -> Any:
     """Parse one setting given explicitly or from the environment."""
-    if name in ("enabled", "capture_content", "propagate_context"):
+    if name in ("enabled", "capture_content", "propagate_context", "propagate_threads"):
         return _bool(name, value)
     if name == "tracking_uri":
         return normalize_uri(name, value)
@@ -224,6 +225,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "export_retry_budget": ("TRACEKIT_EXPORT_RETRY_BUDGET",),
     "service_name": ("TRACEKIT_SERVICE_NAME", "OTEL_SERVICE_NAME"),
     "redact_arguments": ("TRACEKIT_REDACT_ARGUMENTS",),
+    "propagate_threads": ("TRACEKIT_PROPAGATE_THREADS",),
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos
 _OTHER_ENV: Final = frozenset(

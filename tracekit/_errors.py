@@ -75,6 +75,12 @@ class ConfigError(ValueError):
         return combined
 
 
+def debug() -> bool:
+    """``TRACEKIT_DEBUG`` is set: one-line messages about the app's environment (a
+    broken store, an unreachable server) carry their traceback too."""
+    return os.environ.get("TRACEKIT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def set_strict(strict: bool) -> None:
     """Turn strict mode on (internal errors raise) or off (they are logged)."""
     global _strict

@@ -29,6 +29,7 @@ import importlib.util
 import logging
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -519,14 +520,49 @@ END_ABANDONED = "abandoned"
 END_CANCELLED = "cancelled"
 
 
+#: streams whose span is still open, by id of their state: at interpreter exit the exit
+#: hook ends them (finalize_open_streams) before the last flush; a proxy collected after
+#: that would end its span too late to be exported
+_OPEN_STREAMS: dict[int, _StreamState] = {}
+
+
+def finalize_open_streams() -> int:
+    """End the span of every stream still open (interpreter exit): recorded with what
+    was received so far and marked incomplete. Returns how many."""
+    states = list(_OPEN_STREAMS.values())
+    for state in states:
+        proxy = state.owner() if state.owner is not None else None
+        try:
+            stream = proxy.__wrapped__ if proxy is not None else None
+        except Exception:
+            stream = None
+        state.finalize(stream, END_ABANDONED)
+    return len(states)
+
+
 class _StreamState:
     """What both proxy twins share: the call, and ``finalize`` that runs exactly once."""
 
-    __slots__ = ("call", "done")
+    __slots__ = ("call", "done", "owner")
 
-    def __init__(self, call: Call | None) -> None:
+    def __init__(self, call: Call | None, owner: Any = None) -> None:
         self.call: Call | None = call
         self.done = False
+        #: weak reference to the proxy that ends the span (for finalize_open_streams)
+        self.owner: Any = None
+        if call is not None:
+            self.own(owner)
+            _OPEN_STREAMS[id(self)] = self
+
+    def own(self, proxy: Any) -> None:
+        try:
+            self.owner = weakref.ref(proxy) if proxy is not None else None
+        except TypeError:
+            self.owner = None
+
+    def _close(self) -> None:
+        self.done = True
+        _OPEN_STREAMS.pop(id(self), None)
 
     def chunk(self, chunk: Any) -> None:
         call = self.call
@@ -547,7 +583,7 @@ class _StreamState:
         the app never read the body; ``exc`` is the error reading it raised."""
         if self.done:
             return
-        self.done = True
+        self._close()
         call, self.call = self.call, None
         if call is None:
             return
@@ -572,7 +608,7 @@ class _StreamState:
         ``__enter__``): end the span as a failed call, without stream attributes."""
         if self.done:
             return
-        self.done = True
+        self._close()
         call, self.call = self.call, None
         if call is not None:
             _fail(call, exc)
@@ -580,7 +616,7 @@ class _StreamState:
     def finalize(self, stream: Any, reason: str, exc: BaseException | None = None) -> None:
         if self.done:
             return
-        self.done = True
+        self._close()
         call, self.call = self.call, None
         if call is None:
             return
@@ -621,7 +657,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def __init__(self, wrapped: Any, call: Call | None) -> None:
         super().__init__(wrapped)
-        self._self_state = _StreamState(call)
+        self._self_state = _StreamState(call, self)
         self._self_iter: Any = None
         self._self_owner = True
 
@@ -685,6 +721,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
         proxy = proxy_class(wrapped, None)
         proxy._self_state = self._self_state
+        proxy._self_state.own(proxy)
         self._self_owner = False
         return proxy
 
@@ -702,7 +739,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
 
     def __init__(self, wrapped: Any, call: Call | None) -> None:
         super().__init__(wrapped)
-        self._self_state = _StreamState(call)
+        self._self_state = _StreamState(call, self)
         self._self_iter: Any = None
         self._self_owner = True
 
@@ -774,6 +811,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
         proxy = proxy_class(wrapped, None)
         proxy._self_state = self._self_state
+        proxy._self_state.own(proxy)
         self._self_owner = False
         return proxy
 

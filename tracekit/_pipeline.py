@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 #: how long shutdown waits for the worker before spilling what it still holds
 SHUTDOWN_JOIN_SECONDS = 2.0
+_QUEUE_FULL = "queue full"
+_PRESSED = "writing the batch from the app's thread failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,28 @@ class FlushResult:
     def ok(self) -> bool:
         """True when everything finished so far was delivered or safely spilled."""
         return not (self.pending or self.dropped or self.failed)
+
+    def describe(self) -> str:
+        """The counts in words, for messages: ``"12 spans delivered, 3 spilled to the outbox"``.
+
+        >>> FlushResult(delivered=12, spilled=3).describe()
+        '12 spans delivered, 3 spilled to the outbox (sent later)'
+        """
+        parts = []
+        for count, words in (
+            (self.delivered, "delivered"),
+            (self.spilled, "spilled to the outbox (sent later)"),
+            (self.pending, "still being sent (not confirmed)"),
+            (self.failed, "failed (refused by the destination, or not written)"),
+            (self.dropped, "dropped"),
+        ):
+            if count:
+                parts.append(f"{count} {words}")
+        if not parts:
+            return "no spans"
+        first_count = next(c for c in (self.delivered, self.spilled, self.pending, self.failed, self.dropped) if c)
+        parts[0] = parts[0].replace(" ", " span " if first_count == 1 else " spans ", 1)
+        return ", ".join(parts)
 
 
 class _Counts:
@@ -108,6 +132,7 @@ class Pipeline(SpanProcessor):
         self._dropped = 0
         self._drop_logged = False
         self._direct = 0  # spans being exported by an app thread (back-pressure)
+        self._shut = False
 
     @property
     def exporters(self) -> list[SpanExporter]:
@@ -145,13 +170,13 @@ class Pipeline(SpanProcessor):
                         cond.notify()
         if pressed is not None:
             try:
-                self._spill(pressed, "writing the batch from the app's thread failed", direct=True)
+                self._spill(pressed, _PRESSED, direct=True)
             finally:
                 with cond:
                     self._direct -= len(pressed)
                     cond.notify_all()
         elif overflow is not None:
-            self._spill(overflow, "queue full", direct=True)
+            self._spill(overflow, _QUEUE_FULL, direct=True)
         elif closed:
             # a span that outlived a reconfiguration: send it through the current pipeline
             from tracekit import _tracer
@@ -160,7 +185,7 @@ class Pipeline(SpanProcessor):
             if current is not None and current is not self:
                 current.on_end(span)
             else:
-                self._spill([span], "after shutdown")
+                self._spill([span], "it ended after tracekit shut down (after the exit hook, or tracekit.shutdown())")
 
     def abandon_after_fork(self) -> None:
         """In a forked child: forget the parent's queue and (dead) worker; spans ending
@@ -197,17 +222,31 @@ class Pipeline(SpanProcessor):
             if not ok and not self._self_counting[index]:
                 with self._cond:
                     self._counts[index].dropped += len(spans)
-                self._log_drop(why)
+                self._log_drop(exporter, why, len(spans))
 
-    def _log_drop(self, why: str) -> None:
-        if not self._drop_logged:
-            self._drop_logged = True
+    def _log_drop(self, exporter: SpanExporter, why: str, count: int) -> None:
+        if self._drop_logged:
+            return
+        self._drop_logged = True
+        if why in (_QUEUE_FULL, _PRESSED):
             _errors.logger.error(
                 "tracekit: export queue full (%d spans) and the destination could not keep them (%s); "
                 "dropping spans. Raise max_queue_size or check the destination. tracekit.flush() reports the count.",
                 self._max_queue,
                 why,
             )
+        else:
+            _errors.logger.error("tracekit: %d span(s) not recorded: %s", count, self._drop_reason(exporter, why))
+
+    @staticmethod
+    def _drop_reason(exporter: SpanExporter, why: str) -> str:
+        describe = getattr(exporter, "describe_failure", None)
+        if describe is not None:
+            try:
+                return str(describe(why))
+            except Exception:
+                pass
+        return why
 
     def _start_worker(self) -> None:
         thread = threading.Thread(target=self._run, name="tracekit-export", daemon=True)
@@ -305,8 +344,16 @@ class Pipeline(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.flush(timeout_millis / 1000).pending == 0
 
-    def shutdown(self) -> None:
-        """Stop: no more waiting on the network; what is left goes to the outbox."""
+    def shutdown(self, join_timeout: float = SHUTDOWN_JOIN_SECONDS) -> None:
+        """Stop: no more waiting on the network; what is left goes to the outbox.
+
+        Waits at most ``join_timeout`` seconds for the worker (the exit hook passes what
+        is left of ``exit_timeout``): a worker stuck in a request or on a locked store
+        is left behind (a daemon thread) and its batch spilled. Idempotent.
+        """
+        if self._shut:
+            return
+        self._shut = True
         for exporter in self._exporters:
             abort = getattr(exporter, "abort", None)
             if abort is not None:
@@ -318,16 +365,23 @@ class Pipeline(SpanProcessor):
             self._closed = True
             self._cond.notify_all()
             thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=SHUTDOWN_JOIN_SECONDS)
+        interrupted: KeyboardInterrupt | None = None
+        if thread is not None and thread is not threading.current_thread() and join_timeout > 0:
+            try:
+                thread.join(timeout=join_timeout)
+            except KeyboardInterrupt as exc:  # Ctrl-C: stop waiting, still keep the spans
+                interrupted = exc
+        stuck = thread is not None and thread.is_alive()
         with self._cond:
             leftovers = list(self._queue)
             self._queue.clear()
-            if thread is not None and thread.is_alive():
-                # stuck in a request: keep a copy (the server upserts, a double send is harmless)
+            if stuck:
+                # stuck in a request: keep a copy (the server upserts, a double send is harmless);
+                # from now on they count as spilled (or dropped), no longer as pending
                 leftovers.extend(self._inflight)
+                self._inflight = []
         if leftovers:
-            self._spill(leftovers, "at shutdown")
+            self._spill(leftovers, "the export did not finish in time")
         spilled_before = self.stats().spilled
         for exporter in self._exporters:
             try:
@@ -342,6 +396,19 @@ class Pipeline(SpanProcessor):
                 spilled_before,
                 ", ".join(places),
             )
+        if interrupted is not None:
+            raise interrupted
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Tell the exporters that nothing may wait past ``deadline`` (``time.monotonic()``):
+        the exit hook's budget. Exporters without the notion ignore it."""
+        for exporter in self._exporters:
+            set_deadline = getattr(exporter, "set_deadline", None)
+            if set_deadline is not None:
+                try:
+                    set_deadline(deadline)
+                except Exception:
+                    _report_quietly("deadline." + type(exporter).__name__)
 
 
 def _merge_exporter_stats(result: FlushResult, exporters: Sequence[Any]) -> FlushResult:

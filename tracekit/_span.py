@@ -86,11 +86,17 @@ class Span:
     ...     span.set_outputs(["doc-1", "doc-2"])
     """
 
-    __slots__ = ("__weakref__", "_attrs", "_ended", "_otel", "_root", "name", "span_type")
+    __slots__ = ("__weakref__", "_attrs", "_ended", "_fork", "_otel", "_parent", "_root", "name", "span_type")
 
-    def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None) -> None:
+    def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None, parent: Span | None = None) -> None:
         self._otel = otel
         self._ended = False
+        # the local parent: a flow still pointing at this span after it ended elsewhere
+        # (another thread, a generator resumed elsewhere) nests under the first live one
+        self._parent = parent
+        # which process generation started it: a forked child never ends (exports) a span
+        # it inherited from its parent, which the parent still owns and will end itself
+        self._fork = _tracer.fork_generation
         # Attributes set while the span is open wait here and reach the SDK span in one
         # step at end(): the SDK's set_attribute takes a lock and re-validates each value
         # (~2 µs per key with opentelemetry-sdk 1.45, and an LLM span sets ~25 keys).
@@ -263,7 +269,14 @@ class Span:
         otel = self._otel
         if otel is None:
             return
+        if self._fork != _tracer.fork_generation:
+            # started by the parent process before a fork: the parent ends and exports it;
+            # exporting it here too would overwrite it (often as an error) and duplicate it
+            self._attrs = {}
+            return
         try:
+            if self._root is self:
+                _set_last_trace_id(otel)
             if self._attrs:
                 self._flush_attributes(otel)
             if otel.status.is_unset:
@@ -376,6 +389,11 @@ def _mark_truncated(pending: dict[str, Any], key: str) -> None:
         pending[attr.TRUNCATED] = [*keys, key]
 
 
+def _set_last_trace_id(otel: OTelSpan) -> None:
+    global _last_trace_id
+    _last_trace_id = format_trace_id(otel.get_span_context().trace_id)
+
+
 _STATUS_OK: Any = None
 
 
@@ -394,6 +412,7 @@ def _status_ok() -> Any:
 #: span -> the span that was current before an integration activated it without a scope
 #: (:func:`activate_until_end`); weak, so an entry lives as long as its span is referenced
 _before: weakref.WeakKeyDictionary[Span, Span | None] = weakref.WeakKeyDictionary()
+_MISSING: Any = object()
 
 
 def activate_until_end(span: Span) -> Token[Span | None]:
@@ -407,12 +426,13 @@ def activate_until_end(span: Span) -> Token[Span | None]:
 
 
 def _live(span: Span | None) -> Span | None:
-    # cheap unless the current span ended: only a span activated until its end is passed over
+    """``span``, or the nearest span still open when it ended under this flow's feet: the
+    span that was current before an integration activated it until its end, else its
+    local parent (a span exited on another thread, a generator resumed elsewhere).
+    :data:`NOOP_SPAN` is returned as it is: it marks an unsampled or disabled trace."""
     while span is not None and span._ended and span is not NOOP_SPAN:
-        try:
-            span = _before[span]
-        except KeyError:
-            break
+        before = _before.get(span, _MISSING)
+        span = span._parent if before is _MISSING else before
     return span
 
 
@@ -439,7 +459,6 @@ def open_span(
     :data:`NOOP_SPAN` when tracing is off, the trace was not sampled, or the start
     failed.
     """
-    global _last_trace_id
     try:
         remote = None
         if remote_parent is not None:
@@ -464,10 +483,7 @@ def open_span(
         otel = _tracer.start_otel_span(
             name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns, remote
         )
-        span = Span(otel, name, type_name, parent._root if parent is not None else None)
-        if parent is None:
-            _last_trace_id = span.trace_id
-        return span
+        return Span(otel, name, type_name, parent._root if parent is not None else None, parent)
     except Exception:
         _errors.report("span.start")
         return NOOP_SPAN
@@ -482,9 +498,13 @@ def deactivate(token: Token[Span | None]) -> None:
     try:
         _current.reset(token)
     except ValueError:
-        # reset from another context (a generator resumed elsewhere): fall back to
-        # restoring the previous value, which is what reset would have done
-        _current.set(token.old_value if token.old_value is not Token.MISSING else None)
+        # The token belongs to another context: the span was entered on another thread
+        # (or a generator step resumed elsewhere). That context cannot be changed from
+        # here; it skips the ended span by itself (_live). This flow is left as it was,
+        # except that it does not keep pointing at a span that has ended.
+        current = _current.get()
+        if current is not None and current._ended and current._otel is not None:
+            _current.set(_live(current))
 
 
 def _finish(span: Span, exc: BaseException | None) -> None:
@@ -585,7 +605,10 @@ def get_current_span() -> Span:
 
 
 def get_last_trace_id() -> str | None:
-    """The id (``tr-…``) of the most recent trace started in this process."""
+    """The id (``tr-…``) of the most recent trace *finished* in this process (as in
+    MLflow): the last root span to end, a top span continuing a remote caller's trace
+    included. A trace still running is not it, nor is a span its parent process
+    started before a fork."""
     return _last_trace_id
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,9 @@ _extra_processors: list[SpanProcessor] = []
 _atexit_registered = False
 #: (opentelemetry.trace, opentelemetry.context.Context), imported on the first span
 _otel_api: tuple[Any, Any] | None = None
+#: bumped in a forked child: spans carry the generation that started them, and a child
+#: never ends (exports) a span of its parent's (tracekit._span.Span.end)
+fork_generation = 0
 
 
 def _start() -> Tracer:
@@ -47,6 +52,12 @@ def _start() -> Tracer:
         from tracekit._pipeline import Pipeline
 
         settings = _config.get()
+        from tracekit import _threads
+
+        try:
+            _threads.apply(settings.propagate_threads)  # work submitted to pools nests (see _threads)
+        except Exception:
+            _errors.report("threads.install")
         provider = TracerProvider(
             sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
             resource=Resource.create({"service.name": settings.service_name}),
@@ -160,7 +171,8 @@ def _after_fork_in_child() -> None:
     # The worker thread did not survive the fork, and the parent's queued spans, HTTP
     # connections and outbox claims are the parent's. The child starts its own runtime
     # on its next span; spans it inherited open are routed there when they end.
-    global _lock, _provider, _tracer, _pipeline
+    global _lock, _provider, _tracer, _pipeline, fork_generation
+    fork_generation += 1
     _lock = threading.RLock()  # another thread may have held it at the fork
     pipeline = _pipeline
     _provider = _tracer = _pipeline = None
@@ -183,7 +195,13 @@ def flush(timeout: float | None = None) -> FlushResult:
 
 
 def shutdown(timeout: float | None = None) -> FlushResult:
-    """Flush, then stop the pipeline. The next span starts a fresh one."""
+    """Flush, then stop the pipeline. The next span starts a fresh one.
+
+    Bounded: returns within ``timeout`` (default ``exit_timeout``) plus at most one
+    second, whatever the destination does (hangs, refuses connections, a store locked
+    by another process). What is still queued or in flight then goes to the outbox
+    (remote destinations). Ctrl-C during the wait stops waiting at once and spills.
+    """
     global _provider, _tracer, _pipeline
     with _lock:
         provider, pipeline = _provider, _pipeline
@@ -192,21 +210,43 @@ def shutdown(timeout: float | None = None) -> FlushResult:
 
     if pipeline is None or provider is None:
         return FlushResult()
-    result = pipeline.flush(_config.get().exit_timeout if timeout is None else timeout)
+    budget = _config.get().exit_timeout if timeout is None else timeout
+    deadline = time.monotonic() + budget
+    interrupted: KeyboardInterrupt | None = None
+    pipeline.set_deadline(deadline)
     try:
+        pipeline.flush(budget)
+    except KeyboardInterrupt as exc:  # Ctrl-C while waiting: stop waiting, keep the spans
+        interrupted = exc
+    try:
+        # after Ctrl-C, a moment for a worker woken from a retry pause to spill its own batch
+        grace = 0.2 if interrupted is not None else min(max(deadline - time.monotonic(), 0.0) + 0.5, 1.0)
+        pipeline.shutdown(join_timeout=grace)
         provider.shutdown()
+    except KeyboardInterrupt as exc:
+        interrupted = interrupted or exc
     except Exception:
         _errors.report("shutdown")
+    result = pipeline.stats()
+    if interrupted is not None:
+        _errors.logger.warning("tracekit: interrupted while sending traces at exit: %s", result.describe())
+        raise interrupted
     return result
 
 
 def _at_exit() -> None:
     try:
+        llm = sys.modules.get("tracekit._llm")
+        if llm is not None:
+            # a stream still open now would end at garbage collection, after the flush
+            llm.finalize_open_streams()
         result = shutdown()
         if result.pending or result.dropped or result.failed:
-            _errors.logger.warning("tracekit at exit: %s", result)
+            _errors.logger.warning("tracekit at exit: %s", result.describe())
+    except KeyboardInterrupt:
+        pass  # shutdown() spilled what it could and said so; the app asked to stop
     except Exception:
-        _errors.logger.warning("tracekit: error while draining traces at exit", exc_info=True)
+        _errors.logger.warning("tracekit: error while draining traces at exit", exc_info=_errors.debug())
 
 
 def _on_settings_change(new: _config.Settings, old: _config.Settings | None) -> None:

@@ -14,9 +14,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 
 class OtlpReceiver:
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, delay: float = 0.0) -> None:
         self.requests: list[tuple[dict[str, str], ExportTraceServiceRequest]] = []
         self.fail_first = fail_first
+        #: seconds to take before answering (after keeping the request): a slow server
+        self.delay = delay
+        #: never answer (until close): a hung server
+        self.hang = False
+        self._closed = threading.Event()
         self._lock = threading.Lock()
         receiver = self
 
@@ -41,6 +46,11 @@ class OtlpReceiver:
                 message.ParseFromString(body)
                 with receiver._lock:
                     receiver.requests.append((dict(self.headers.items()), message))
+                if receiver.hang:
+                    receiver._closed.wait(300)
+                    return
+                if receiver.delay:
+                    receiver._closed.wait(receiver.delay)
                 payload = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -63,6 +73,11 @@ class OtlpReceiver:
                 for span in scope.spans
             ]
 
+    def span_ids(self) -> list[str]:
+        """Every delivered span's id (hex), once per delivery: duplicates show."""
+        return [span.span_id.hex() for span in self.spans()]
+
     def close(self) -> None:
+        self._closed.set()
         self.server.shutdown()
         self.server.server_close()

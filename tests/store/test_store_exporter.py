@@ -39,9 +39,24 @@ def test_export_failure_returns_failure_and_logs(tmp_path: Path, caplog: pytest.
         assert exporter.export([make_span(1, 1)]) is SpanExportResult.FAILURE
         assert exporter.export([make_span(1, 1)]) is SpanExportResult.FAILURE
     records = [r for r in caplog.records if r.name == "tracekit"]
-    assert len(records) == 2
-    assert records[0].exc_info is not None  # traceback once
-    assert records[1].exc_info is None and "failure 2" in records[1].getMessage()
+    # one line naming the file and the cause, once per cause; no traceback by default
+    assert [r.getMessage() for r in records] == [
+        f"tracekit: could not write 1 span(s) to the local store {blocker / 'traces.db'}: "
+        "a parent of the path is a file, not a directory"
+    ]
+    assert not records[0].exc_info
+
+
+def test_export_failure_traceback_with_tracekit_debug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACEKIT_DEBUG", "1")
+    (tmp_path / "file").write_text("")
+    exporter = SQLiteSpanExporter(tmp_path / "file" / "traces.db")
+    with caplog.at_level(logging.WARNING, logger="tracekit"):
+        assert exporter.export([make_span(1, 1)]) is SpanExportResult.FAILURE
+    [record] = [r for r in caplog.records if r.name == "tracekit"]
+    assert record.exc_info is not None
 
 
 def test_shutdown_refuses_further_batches(store: SQLiteStore) -> None:

@@ -12,6 +12,7 @@ import configparser
 import dataclasses
 import os
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,8 @@ class HttpClient:
         self._verify = verify
         self._cert = cert
         self.timeout = timeout
+        #: time.monotonic() no request may wait past (the exit hook's budget), or None
+        self.deadline: float | None = None
 
     def request(
         self,
@@ -145,6 +148,8 @@ class HttpClient:
         if headers:
             merged.update(headers)
         wait = self.timeout if timeout is None else max(timeout, 0.1)
+        if self.deadline is not None:
+            wait = max(min(wait, self.deadline - time.monotonic()), 0.1)
         try:
             response = self._session.request(
                 method,

@@ -149,6 +149,7 @@ class Outbox:
         self._size: int | None = None  # bytes in the whole outbox root, rescanned now and then
         self._scanned = 0.0
         self._maybe_nonempty = True  # until a scan says otherwise
+        self._puts = 0  # a scan that raced with a put must not clear _maybe_nonempty
 
     # --- writing ---------------------------------------------------------------------
     def _ensure_dir(self, path: Path) -> None:
@@ -189,6 +190,7 @@ class Outbox:
                 return False
             self._size = (self._size or 0) + len(data)
             if not rejected:
+                self._puts += 1
                 self._maybe_nonempty = True
         return True
 
@@ -220,9 +222,11 @@ class Outbox:
         """Cheap check: is anything waiting to be sent (as far as this process knows)?"""
         if not self._maybe_nonempty:
             return False
+        puts = self._puts
         for _ in self._entries(self.dir):
             return True
-        self._maybe_nonempty = False
+        if puts == self._puts:
+            self._maybe_nonempty = False
         return False
 
     def mark_maybe_nonempty(self) -> None:
@@ -231,6 +235,7 @@ class Outbox:
 
     def claim_next(self) -> Entry | None:
         """Claim the oldest waiting entry (renamed so no other sender takes it)."""
+        puts = self._puts
         for path in self._entries(self.dir):
             claimed = path.with_name(f"{path.name}{CLAIM}{os.getpid()}")
             try:
@@ -249,7 +254,8 @@ class Outbox:
                 str(header.get("owner", "")),
                 header.get("reason"),
             )
-        self._maybe_nonempty = False
+        if puts == self._puts:
+            self._maybe_nonempty = False
         return None
 
     def read_body(self, entry: Entry) -> bytes:

@@ -118,6 +118,28 @@ class ReliableExporter(SpanExporter):
         self._logged: set[str] = set()
         self.last_errors: deque[tuple[float, str]] = deque(maxlen=10)
         self._status_written = 0.0
+        #: time.monotonic() past which nothing may wait (the exit hook's budget)
+        self._deadline: float | None = None
+        self._exit_probed = False
+        self._health_restored = False
+
+    def _restore_health(self) -> None:
+        """Start as "down" when an earlier process found the destination down and its
+        batches still wait: new batches go to the outbox until a probe succeeds, so a
+        dead server does not cost every short-lived process its whole exit timeout.
+        Runs once, on the first export (the worker's thread, not the app's)."""
+        if self._health_restored:
+            return
+        self._health_restored = True
+        try:
+            down = self.outbox.read_status().get("down_since") and self.outbox.has_entries()
+        except Exception:
+            down = False
+        if down:
+            now = time.monotonic()
+            self._down_since = now
+            self._failures_in_row = 1
+            self._next_probe = now + random.uniform(0.5, 1.0)
 
     # --- what subclasses provide ----------------------------------------------------------
     def _url(self) -> str:
@@ -156,12 +178,13 @@ class ReliableExporter(SpanExporter):
         return gzip_body(encode_otlp(self._prepare(spans)))
 
     def _export_body(self, body: bytes, count: int) -> SpanExportResult:
+        self._restore_health()
         with self._lock:
             self._pending += count
         try:
-            if self._closed or self._abort.is_set():
+            if self._closed or self._abort.is_set() or self._past_deadline():
                 verdict, reason = Verdict.RETRY, "shutting down"
-            elif self._is_down() and time.monotonic() < self._next_probe:
+            elif self._is_down() and time.monotonic() < self._next_probe and not self._exit_probe():
                 verdict, reason = Verdict.RETRY, "destination down"
             else:
                 # a destination that was down gets one attempt (a probe), not a retry budget
@@ -229,9 +252,11 @@ class ReliableExporter(SpanExporter):
         if self._closed:
             return True
         try:
+            self._restore_health()
             seconds = max(timeout_millis / 1000.0, 0.0)
-            if seconds >= 0.1:
-                self._drain(seconds)
+            if seconds >= 0.1 and not (self._deadline is not None and self._is_down()):
+                # (at exit, a destination that is down is not waited for: its outbox keeps)
+                self._drain(seconds, bounded=True)
             return not self.outbox.has_entries()
         except Exception as exc:
             self._note("flush", f"error while resending the outbox: {exc!r}", level=logging.ERROR)
@@ -239,6 +264,7 @@ class ReliableExporter(SpanExporter):
 
     def tick(self) -> None:
         """Called by the pipeline's worker when idle: probe / resend when due."""
+        self._restore_health()
         if self._closed or (self._is_down() and time.monotonic() < self._next_probe):
             return
         try:
@@ -250,6 +276,37 @@ class ReliableExporter(SpanExporter):
         """Stop waiting in retries now: in-flight batches go to the outbox (exit path)."""
         self._abort.set()
 
+    def set_deadline(self, deadline: float | None) -> None:
+        """No request or retry may wait past ``deadline`` (``time.monotonic()``), and a
+        destination that is down gets at most a one-second probe: the exit hook's budget."""
+        self._deadline = deadline
+        self._client.deadline = deadline
+
+    def _exit_probe(self) -> bool:
+        """At exit, a destination that is down gets one probe (of at most a second, see
+        :meth:`_request_timeout`) even if the next is not due: a run of short-lived
+        processes must notice that the server is back without `tracekit sync`."""
+        if self._deadline is None or self._exit_probed:
+            return False
+        self._exit_probed = True
+        # every request of the probe (an MLflow experiment lookup too) within the second
+        self._client.deadline = min(self._deadline, time.monotonic() + 1.0)
+        return True
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    def _request_timeout(self, timeout: float | None) -> float:
+        """The timeout of one request: the client's (``export_timeout``, so that a slow
+        server is not sent the same batch twice), or less when a caller bounds it."""
+        wait = self._client.timeout if timeout is None else timeout
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if self._is_down():
+                left = min(left, 1.0)
+            wait = min(wait, left)
+        return max(wait, 0.1)
+
     def shutdown(self) -> None:
         """Stop; record this run's counts for ``tracekit status``."""
         if self._closed:
@@ -257,6 +314,13 @@ class ReliableExporter(SpanExporter):
         self._abort.set()
         self._closed = True
         counts = self.stats()
+        if counts["pending"] and self._deadline is not None and self._down_since is None:
+            # a request still unanswered when the exit's time ran out: for the next
+            # process, the destination is down (it probes before waiting on it again)
+            try:
+                self.outbox.write_status(down_since=time.time())
+            except Exception:
+                pass
         if self.outbox.dir.exists() or counts["spilled"] or counts["failed"] or counts["dropped"]:
             try:
                 self.outbox.write_status(last_run={**counts, "resent": self._resent, "ended": time.time()})
@@ -338,7 +402,9 @@ class ReliableExporter(SpanExporter):
 
             payload = gzip.decompress(body)
         try:
-            result: HttpResult = self._client.request("POST", self._url(), body=payload, headers=headers, timeout=timeout)
+            result: HttpResult = self._client.request(
+                "POST", self._url(), body=payload, headers=headers, timeout=self._request_timeout(timeout)
+            )
         except TransportError as exc:
             return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
         verdict = classify(result.status)
@@ -357,33 +423,43 @@ class ReliableExporter(SpanExporter):
                 return verdict, reason
             delay = self._backoff.delay(attempt, retry_after)
             attempt += 1
-            if time.monotonic() + delay > deadline or self._abort.wait(delay):
+            limit = deadline if self._deadline is None else min(deadline, self._deadline)
+            if time.monotonic() + delay > limit or self._abort.wait(delay):
                 return verdict, reason
 
-    def _drain(self, seconds: float) -> None:
-        """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure)."""
-        if not self.outbox.has_entries():
-            return
-        if not self._drain_lock.acquire(blocking=False):
-            return  # another thread is draining
+    def _drain(self, seconds: float, bounded: bool = False) -> None:
+        """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure).
+
+        ``seconds`` limits when a new entry may start. Each request waits the full request
+        timeout unless ``bounded`` (an explicit flush with a timeout): a server slower than
+        what is left of the slice must not time out here, receive the batch anyway, and get
+        it again on the next resend.
+        """
+        deadline = time.monotonic() + seconds
+        if bounded:
+            # an explicit flush waits for a drain in progress on the worker (within its
+            # timeout), rather than return while the entry being resent is not yet done
+            if not self._drain_lock.acquire(timeout=seconds):
+                return
+        elif not self.outbox.has_entries() or not self._drain_lock.acquire(blocking=False):
+            return  # nothing to send, or another thread is draining
         try:
-            deadline = time.monotonic() + seconds
             while time.monotonic() < deadline and not self._abort.is_set():
                 entry = self.outbox.claim_next()
                 if entry is None:
                     return
-                if not self._resend(entry, max(deadline - time.monotonic(), 0.1)):
+                if not self._resend(entry, max(deadline - time.monotonic(), 0.1) if bounded else None):
                     return
         finally:
             self._drain_lock.release()
 
-    def _resend(self, entry: Entry, timeout: float) -> bool:
+    def _resend(self, entry: Entry, timeout: float | None) -> bool:
         try:
             body = self.outbox.read_body(entry)
         except (OSError, ValueError):
             self.outbox.reject(entry, "unreadable outbox file")
             return True
-        verdict, reason, _ = self._attempt(body, timeout=min(timeout, self._client.timeout))
+        verdict, reason, _ = self._attempt(body, timeout=None if timeout is None else min(timeout, self._client.timeout))
         if verdict is Verdict.DELIVERED:
             self.outbox.done(entry)
             with self._lock:
@@ -403,7 +479,7 @@ class ReliableExporter(SpanExporter):
                     self._failed += entry.spans
             return True
         self.outbox.release(entry)
-        self._mark_down()
+        self._mark_down(persist=verdict is Verdict.RETRY)
         return False
 
     # --- health and messages --------------------------------------------------------------
@@ -414,14 +490,19 @@ class ReliableExporter(SpanExporter):
         if self._down_since is not None:
             logger.warning("tracekit: %s %s is reachable again; resending the outbox", self.label, self.describe())
             self._logged = {k for k in self._logged if not k.startswith(("retry", "auth"))}
+            self.outbox.write_status(down_since=None)
         self._down_since = None
         self._failures_in_row = 0
         self._next_probe = 0.0
 
-    def _mark_down(self) -> None:
+    def _mark_down(self, persist: bool = True) -> None:
+        """The destination is down: probe it at growing intervals. ``persist`` (an
+        outage, not refused credentials) records it for the next process."""
         now = time.monotonic()
         if self._down_since is None:
             self._down_since = now
+            if persist:
+                self.outbox.write_status(down_since=time.time())  # the next process starts from this
         self._failures_in_row += 1
         cap = min(PROBE_CAP, max(self._retry_budget, 1.0))
         pause = min(cap, 0.5 * 2 ** min(self._failures_in_row, 10))
@@ -444,7 +525,7 @@ class ReliableExporter(SpanExporter):
                 "run `tracekit sync` once fixed",
                 level=logging.ERROR,
             )
-            self._mark_down()
+            self._mark_down(persist=False)  # the next process may bring fixed credentials
         # status.json for `tracekit status`: at most every 2 s, and always for a new message
         last = self.last_errors[-2][1] if len(self.last_errors) > 1 else None
         if reason != last or now - self._status_written > 2.0:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from tracekit import _errors
+from tracekit._store._failure import cause
 from tracekit._store._sqlite import SQLiteStore, default_store_path
 
 if TYPE_CHECKING:
@@ -27,9 +29,9 @@ class SQLiteSpanExporter(SpanExporter):
     them.
 
     Follows the ``SpanExporter`` contract: ``export`` never raises; a failed batch
-    returns ``FAILURE`` and is logged on the ``tracekit`` logger (with the traceback
-    the first time, as a one-line warning after that, so a broken disk does not
-    flood the app's logs).
+    returns ``FAILURE`` and is logged on the ``tracekit`` logger as one line naming the
+    file and the cause (disk full, not a database, ...), once per cause so that a
+    broken disk does not flood the app's logs; the traceback with ``TRACEKIT_DEBUG``.
 
     >>> import tempfile, pathlib
     >>> exporter = SQLiteSpanExporter(pathlib.Path(tempfile.mkdtemp()) / "traces.db")
@@ -44,6 +46,9 @@ class SQLiteSpanExporter(SpanExporter):
         self._lock = threading.Lock()
         self._shutdown = False
         self._failures = 0
+        self._causes: set[str] = set()
+        #: the last failure's cause in words
+        self.last_cause: str | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Write ``spans``; ``SUCCESS`` once they are committed, else ``FAILURE``."""
@@ -52,27 +57,44 @@ class SQLiteSpanExporter(SpanExporter):
         try:
             self.store.write_spans(spans)
         except Exception as exc:  # the exporter contract: report, never raise
-            with self._lock:
-                self._failures += 1
-                first = self._failures == 1
-            if first:
-                logger.exception("tracekit: could not write %d span(s) to %s", len(spans), self.store.path)
-            else:
-                logger.warning(
-                    "tracekit: could not write %d span(s) to %s: %s (failure %d)",
-                    len(spans),
-                    self.store.path,
-                    exc,
-                    self._failures,
-                )
+            self._report(exc, len(spans))
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
+    def _report(self, exc: Exception, count: int) -> None:
+        """One line naming the file and the cause, once per cause (later ones at debug
+        level, so a broken disk does not flood the app's log); the traceback only with
+        ``TRACEKIT_DEBUG``. ``tracekit.flush()`` counts the spans."""
+        reason = cause(exc, self.store.path)
+        with self._lock:
+            self._failures += 1
+            first = reason not in self._causes
+            self._causes.add(reason)
+            self.last_cause = reason
+        level = logging.ERROR if first else logging.DEBUG
+        logger.log(
+            level,
+            "tracekit: could not write %d span(s) to the local store %s: %s",
+            count,
+            self.store.path,
+            reason,
+            exc_info=_errors.debug(),
+        )
+
+    def describe_failure(self, why: str) -> str:
+        """Why spans the pipeline gives up on were not written (for its one message)."""
+        if self.store.waiting_since is not None:
+            cause_text = "the store is locked by another process"
+        else:
+            cause_text = self.last_cause or why
+        return f"not written to the local store {self.store.path} before tracekit stopped ({cause_text})"
+
     def shutdown(self) -> None:
-        """Refuse further batches and close the store's writer connection."""
+        """Refuse further batches and close the store's writer connection (without
+        waiting for a write stuck on another process's lock)."""
         self._shutdown = True
         try:
-            self.store.close()
+            self.store.close(timeout=0.2)
         except Exception:  # closing a connection that failed: nothing left to release
             pass
 

@@ -101,6 +101,8 @@ class SQLiteStore:
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None  # kept open between writes
         self._writer_pid: int | None = None  # the process that opened it
+        #: time.monotonic() since which a write waits for another process's lock, if it does
+        self.waiting_since: float | None = None
         _STORES.add(self)
 
     def __repr__(self) -> str:
@@ -160,12 +162,19 @@ class SQLiteStore:
                 conn = self._open()
                 self._writer, self._writer_pid = conn, os.getpid()
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                self.waiting_since = time.monotonic()
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                finally:
+                    self.waiting_since = None
                 try:
                     yield conn
                 except BaseException:
                     if conn.in_transaction:
-                        conn.execute("ROLLBACK")
+                        try:
+                            conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass  # (disk full...) the first error is the one to report
                     raise
                 conn.execute("COMMIT")
             except BaseException:
@@ -176,15 +185,23 @@ class SQLiteStore:
                     pass
                 raise
 
-    def close(self) -> None:
-        """Close the writer connection (the next write opens a new one)."""
-        with self._write_lock:
+    def close(self, timeout: float = -1) -> None:
+        """Close the writer connection (the next write opens a new one).
+
+        With a ``timeout`` (seconds), give up when a write holds the connection longer
+        (a write waiting for another process's lock at exit): it is left as it is.
+        """
+        if not self._write_lock.acquire(timeout=timeout):
+            return
+        try:
             conn, self._writer = self._writer, None
             if conn is not None:
                 if self._writer_pid == os.getpid():
                     conn.close()
                 else:
                     _ABANDONED.append(conn)
+        finally:
+            self._write_lock.release()
 
     # --- writing -------------------------------------------------------------------
     def write_spans(self, spans: Sequence[ReadableSpan | SpanData]) -> None:
