@@ -251,4 +251,7 @@ def test_conflicting_mlflow_tls_variables_are_a_configuration_error_not_an_inter
 def test_a_misspelt_setting_names_the_closest_one() -> None:
     with pytest.raises(tracekit.ConfigError) as raised:
         tracekit.configure(sample_rat=0.5)
-    assert str(raised.value).endswith("redact_arguments (did you mean sample_rate?)")
+    message = str(raised.value)
+    assert message.startswith("sample_rat=0.5 is invalid: expected one of the settings: enabled, tracking_uri")
+    assert message.endswith(" (did you mean sample_rate?)")
+    assert all(name in message for name in ("redact_arguments", "propagate_context", "propagate_threads"))
