@@ -6,6 +6,11 @@ the first time a batch is sent (by id, else by name -- created if missing -- els
 the default ``0``), authentication and TLS follow MLflow's own client variables.
 Reliability (retries, outbox, counts) comes from :class:`ReliableExporter`.
 
+After a batch holding the span that ends a trace (its root, or this process's top span
+of a trace continued from a caller) is delivered, the trace's record is sent with
+``StartTraceV3`` (:mod:`tracekit._export._trace_info`): it files the trace in the
+user's experiment even when a gateway's spans created it elsewhere first, and names it.
+
 >>> exporter = MlflowExporter("http://127.0.0.1:5000", experiment_name="support-bot")  # doctest: +SKIP
 """
 
@@ -19,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from tracekit._export._encode import mlflow_ready
 from tracekit._export._experiments import resolve_experiment
-from tracekit._export._http import HttpClient, mlflow_auth_headers, mlflow_tls
+from tracekit._export._http import HttpClient, TransportError, mlflow_auth_headers, mlflow_tls
 from tracekit._export._reader import read_trace
-from tracekit._export._retry import Verdict
+from tracekit._export._retry import Verdict, classify
 from tracekit._export._sender import DestinationError, ReliableExporter
+from tracekit._export._trace_info import trace_infos, with_experiment
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -134,3 +140,20 @@ class MlflowExporter(ReliableExporter):
 
     def _headers(self) -> dict[str, str]:
         return {"x-mlflow-experiment-id": self.experiment()}
+
+    def _finish_records(self, spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
+        return trace_infos(spans)
+
+    def _send_finish(self, record: Mapping[str, Any], timeout: float | None) -> tuple[Verdict, str, float | None]:
+        """``POST /api/3.0/mlflow/traces`` (``StartTraceV3``) for one trace."""
+        from tracekit._export._retry import retry_after_seconds
+
+        try:
+            body = with_experiment(record, self.experiment())
+        except DestinationError as exc:
+            return exc.verdict, exc.message, None
+        try:
+            result = self._client.request("POST", f"{self.tracking_uri}/api/3.0/mlflow/traces", json_body=body, timeout=timeout)
+        except TransportError as exc:
+            return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
+        return classify(result.status), result.reason(), retry_after_seconds(result.headers)
