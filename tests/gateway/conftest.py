@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from export.mlflow_server import GATEWAY_ENV, MlflowServer, mlflow_binary
 
 import tracekit
 from tracekit.testing import FakeLLMServer
 
-from export.mlflow_server import GATEWAY_ENV, MlflowServer, mlflow_binary
 from .gateway_setup import Endpoint, create_endpoint
 from .linking import noting_llm_spans
 
