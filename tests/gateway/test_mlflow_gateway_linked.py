@@ -87,10 +87,11 @@ CALLS: dict[str, tuple[Callable[[Gateway, bool], str], str]] = {
 }
 
 
-def _usage(span: Any) -> dict[str, int]:
+def _usage(span: Any) -> dict[str, int] | None:
     raw = span.attributes.get("mlflow.chat.tokenUsage")
     usage = json.loads(raw) if isinstance(raw, str) else raw
-    assert isinstance(usage, dict), f"{span.name} has no usage"
+    if usage is None:
+        return None
     return {k: int(usage[k]) for k in ("input_tokens", "output_tokens", "total_tokens")}
 
 
@@ -127,15 +128,19 @@ def assert_linked(gw: Gateway, experiment: str, trace_id: str, endpoint: str, pr
     # usage: recorded by the client on its LLM span and repeated by the gateway's provider
     # span; the trace total counts it once
     client_usage = _usage(llm)
-    assert _usage(prov) == client_usage
+    assert client_usage is not None and client_usage["total_tokens"] > 0
+    # mlflow 3.17.2's databricks provider (our Gemini route) records no usage on its span
+    assert _usage(prov) == (None if provider == "databricks" else client_usage)
     trace_usage = json.loads(info["trace_metadata"]["mlflow.trace.tokenUsage"])
     assert {k: trace_usage[k] for k in client_usage} == client_usage
     # the Default experiment does not keep a copy
     assert trace_id not in [i["trace_id"] for i in rest.search_trace_infos(gw.uri, "0")]
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-@pytest.mark.parametrize("sdk", list(CALLS))
+CASES = [(sdk, stream) for sdk in CALLS for stream in (False, True) if (sdk, stream) != ("gemini", True)]
+
+
+@pytest.mark.parametrize(("sdk", "stream"), CASES, ids=[f"{sdk}-{'stream' if st else 'json'}" for sdk, st in CASES])
 def test_one_linked_trace_per_call(gateway: Gateway, user_experiment: str, sdk: str, stream: bool) -> None:
     call, endpoint_kind = CALLS[sdk]
     endpoint = {"openai": gateway.openai, "anthropic": gateway.anthropic, "gemini": gateway.gemini}[endpoint_kind]
@@ -166,7 +171,7 @@ def test_client_spans_first(gateway: Gateway, user_experiment: str, captured: Sp
     [info] = rest.search_trace_infos(gateway.uri, exp_id)
     assert info["tags"]["mlflow.traceName"] == "agent"
     # now the gateway hears of the trace: the same request, naming the client's LLM span
-    [llm] = [s for s in captured.spans() if s.span_type == "CHAT_MODEL"]
+    [llm] = [s for s in captured.spans if s.span_type == "CHAT_MODEL"]
     traceparent = f"00-{root.trace_id[3:]}-{llm.span_id}-01"
     r = requests.post(
         gateway.uri + "/gateway/openai/v1/chat/completions",
@@ -176,3 +181,23 @@ def test_client_spans_first(gateway: Gateway, user_experiment: str, captured: Sp
     )
     assert r.status_code == 200, r.text
     assert_linked(gateway, user_experiment, root.trace_id, gateway.openai.name, "openai")
+
+
+def test_gemini_stream_through_the_databricks_provider(gateway: Gateway, user_experiment: str) -> None:
+    """Measured on mlflow 3.17.2: the databricks provider calls upstream
+    ``.../serving-endpoints/gemini/v1beta/models/<model>:streamGenerateContent`` without
+    ``alt=sse`` and relays the JSON-array answer as ``text/event-stream``; google-genai's
+    SSE reader finds no event in it, so the app's stream is empty (no error). The trace is
+    still one linked trace in the user's experiment."""
+    with tracekit.start_span("agent", span_type="CHAIN", inputs={"question": QUESTION}) as root:
+        answer = call_gemini(gateway, True)
+        root.set_outputs(answer)
+    assert answer == ""
+    assert tracekit.flush(timeout=60).pending == 0
+    assert root.trace_id is not None
+    [path] = [r.path for r in gateway.fake.requests if r.path.endswith(":streamGenerateContent")][-1:]
+    assert path.startswith("/serving-endpoints/gemini/v1beta/models/")
+    _, info, trace = read_back(gateway, user_experiment, root.trace_id)
+    assert info["tags"]["mlflow.traceName"] == "agent"
+    names = sorted(s.name for s in trace.spans)
+    assert names[0] == "agent" and f"gateway/{gateway.gemini.name}" in names and len(names) == 4

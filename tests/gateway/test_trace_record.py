@@ -1,0 +1,113 @@
+"""The trace record tracekit sends after the spans that end a trace (``StartTraceV3``):
+its body (pure), and its delivery against a real MLflow server -- retried, kept in the
+outbox while refused, never costing the spans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from export import rest
+from export.proxy import FaultProxy
+
+import tracekit
+from tracekit._export._trace_info import ends_trace, trace_info, with_experiment
+from tracekit.testing import SpanCapture
+
+from .conftest import Gateway
+
+RECORDS = "/api/3.0/mlflow/traces"
+
+
+def test_body_of_a_root(captured: SpanCapture, store_path: object) -> None:
+    with tracekit.start_span("agent", span_type="CHAIN") as root:
+        tracekit.update_current_trace(tags={"team": "search"}, metadata={"release": "r7"})
+        with tracekit.start_span("llm", span_type="CHAT_MODEL"):
+            pass
+    spans = {s.name: s for s in captured.readable_spans}
+    assert ends_trace(spans["agent"]) and not ends_trace(spans["llm"])
+    info = trace_info(spans["agent"])
+    assert root.trace_id is not None
+    assert info["trace_id"] == root.trace_id
+    assert info["state"] == "OK"
+    assert info["tags"] == {"mlflow.traceName": "agent", "team": "search", "release": "r7"}
+    assert info["request_time"].endswith("Z") and info["execution_duration"].endswith("s")
+    assert "request_preview" not in info and "trace_metadata" not in info  # the server derives them
+    body = with_experiment(info, "7")
+    assert body["trace"]["trace_info"]["trace_location"] == {
+        "type": "MLFLOW_EXPERIMENT",
+        "mlflow_experiment": {"experiment_id": "7"},
+    }
+
+
+def test_an_explicit_trace_name_and_an_error(captured: SpanCapture, store_path: object) -> None:
+    with pytest.raises(RuntimeError), tracekit.start_span("agent", span_type="CHAIN"):
+        tracekit.update_current_trace(name="nightly run")
+        raise RuntimeError("boom")
+    [span] = captured.readable_spans
+    info = trace_info(span)
+    assert (info["state"], info["tags"]["mlflow.traceName"]) == ("ERROR", "nightly run")
+
+
+def test_a_local_top_span_with_a_remote_parent_ends_its_fragment(captured: SpanCapture, store_path: object) -> None:
+    parent = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    with tracekit.start_span("handle", span_type="CHAIN", parent=parent), tracekit.start_span("inner"):
+        pass
+    spans = {s.name: s for s in captured.readable_spans}
+    assert ends_trace(spans["handle"]) and not ends_trace(spans["inner"])
+    assert trace_info(spans["handle"])["trace_id"] == "tr-4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+@pytest.fixture
+def records_proxy(gateway: Gateway) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(gateway.uri, faulted_prefix=RECORDS)
+    yield proxy
+    proxy.close()
+
+
+def _trace(name: str) -> str:
+    with tracekit.start_span(name, span_type="CHAIN", inputs={"q": 1}) as root:
+        with tracekit.start_span("llm", span_type="CHAT_MODEL"):
+            pass
+        root.set_outputs(2)
+    assert root.trace_id is not None
+    return root.trace_id
+
+
+def test_refused_records_wait_in_the_outbox_and_follow(
+    gateway: Gateway, records_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACEKIT_EXPORT_RETRY_BUDGET", "0.5")
+    experiment = "tk-records-retry"
+    tracekit.set_tracking_uri(records_proxy.uri)
+    tracekit.set_experiment(experiment)
+    records_proxy.plan.extend([("status", 503, {})] * 6)
+    trace_id = _trace("retried")
+    result = tracekit.flush(timeout=60)
+    assert (result.pending, result.dropped) == (0, 0)
+    for _ in range(10):  # what the budget did not cover waits in the outbox: resend it
+        if not records_proxy.plan:
+            break
+        tracekit.flush(timeout=30)
+    tracekit.flush(timeout=30)
+    outcomes = records_proxy.outcomes(RECORDS)
+    assert outcomes.count("status") == 6 and outcomes[-1] == "pass"
+    exp_id = rest.experiment_id(gateway.uri, experiment)
+    assert exp_id is not None
+    [info] = rest.search_trace_infos(gateway.uri, exp_id)
+    assert (info["trace_id"], info["tags"]["mlflow.traceName"], info["state"]) == (trace_id, "retried", "OK")
+
+
+def test_a_rejected_record_costs_no_span(gateway: Gateway, records_proxy: FaultProxy) -> None:
+    experiment = "tk-records-rejected"
+    tracekit.set_tracking_uri(records_proxy.uri)
+    tracekit.set_experiment(experiment)
+    records_proxy.plan.append(("status", 400, {}))
+    trace_id = _trace("rejected")
+    assert tracekit.flush(timeout=60).delivered == 2
+    exp_id = rest.experiment_id(gateway.uri, experiment)
+    assert exp_id is not None
+    [info] = rest.search_trace_infos(gateway.uri, exp_id)
+    assert info["trace_id"] == trace_id and info["state"] == "OK"
+    # the root's own tag still names it
+    assert info["tags"]["mlflow.traceName"] == "rejected"
