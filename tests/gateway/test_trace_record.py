@@ -33,6 +33,7 @@ def test_body_of_a_root(captured: SpanCapture, store_path: object) -> None:
     assert info["tags"] == {"mlflow.traceName": "agent", "team": "search", "release": "r7"}
     assert info["request_time"].endswith("Z") and info["execution_duration"].endswith("s")
     assert "request_preview" not in info and "trace_metadata" not in info  # the server derives them
+    assert "fragment" not in info
     body = with_experiment(info, "7")
     assert body["trace"]["trace_info"]["trace_location"] == {
         "type": "MLFLOW_EXPERIMENT",
@@ -111,3 +112,46 @@ def test_a_rejected_record_costs_no_span(gateway: Gateway, records_proxy: FaultP
     assert info["trace_id"] == trace_id and info["state"] == "OK"
     # the root's own tag still names it
     assert info["tags"]["mlflow.traceName"] == "rejected"
+
+
+def _filed(gateway: Gateway, experiment: str) -> list[dict[str, object]]:
+    exp_id = rest.experiment_id(gateway.uri, experiment)
+    assert exp_id is not None
+    return rest.search_trace_infos(gateway.uri, exp_id)
+
+
+def test_a_fragment_alone_files_and_names_the_trace(gateway: Gateway) -> None:
+    """A server-side fragment whose caller exports nowhere: the trace is complete and named."""
+    experiment = "tk-fragment-alone"
+    tracekit.set_tracking_uri(gateway.uri)
+    tracekit.set_experiment(experiment)
+    caller = {"traceparent": "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    with tracekit.start_span("handle /chat", span_type="CHAIN", parent=caller):
+        pass
+    assert tracekit.flush(timeout=60).pending == 0
+    [info] = _filed(gateway, experiment)
+    assert info["trace_id"] == "tr-5bf92f3577b34da6a3ce929d0e0e4736"
+    assert (info["state"], info["tags"]["mlflow.traceName"]) == ("OK", "handle /chat")  # type: ignore[index]
+
+
+def test_a_late_fragment_leaves_the_callers_record_alone(gateway: Gateway) -> None:
+    """The caller's trace is filed first; a fragment arriving later (another process's slow
+    export) joins it without renaming it or changing its state and timing."""
+    experiment = "tk-fragment-late"
+    tracekit.set_tracking_uri(gateway.uri)
+    tracekit.set_experiment(experiment)
+    with tracekit.start_span("caller", span_type="CHAIN") as root, tracekit.start_span("llm", span_type="CHAT_MODEL") as llm:
+        traceparent = llm.traceparent
+    assert tracekit.flush(timeout=60).pending == 0
+    [before] = _filed(gateway, experiment)
+    with tracekit.start_span("proxy handler", span_type="CHAIN", parent=traceparent):
+        pass
+    assert tracekit.flush(timeout=60).pending == 0
+    [after] = _filed(gateway, experiment)
+    assert after["trace_id"] == root.trace_id
+    assert after["tags"]["mlflow.traceName"] == "caller"  # type: ignore[index]
+    assert (after["state"], after["request_time"]) == (before["state"], before["request_time"])
+    # (the server itself stretches the duration over a span that ends later: mlflow 3.17.2's
+    # log_spans keeps a finalized trace's times only for batches that carry usage or cost)
+    trace = rest.get_trace(gateway.uri, str(root.trace_id))
+    assert trace is not None and sorted(s.name for s in trace.spans) == ["caller", "llm", "proxy handler"]

@@ -16,6 +16,9 @@ What the request carries, and what it leaves alone (the store overwrites what is
   ``execution_duration`` and ``state`` from the span that ends the trace;
 * ``tags``: ``mlflow.traceName`` and the root's ``mlflow.traceTag.*`` (metadata promoted
   to tags as :func:`tracekit._export._encode.mlflow_ready` does);
+* for a fragment (a top span continuing a caller's trace), ``fragment: true`` (ours, not
+  sent): the exporter first asks whether the caller's root already filed the trace, and then
+  leaves it alone (the record would overwrite its name, state and timing with the fragment's);
 * no previews, token usage or cost: the server derives the previews from the root span it
   already stored, and sums usage and cost over the whole span tree (skipping a span whose
   ancestor carries usage, so a gateway's mirror spans under the client's LLM span are not
@@ -36,7 +39,10 @@ from tracekit import _attributes as attr
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-__all__ = ["TRACE_NAME_TAG", "ends_trace", "trace_info", "trace_infos", "with_experiment"]
+__all__ = ["FRAGMENT", "TRACE_NAME_TAG", "ends_trace", "trace_info", "trace_infos", "with_experiment"]
+
+#: key of a record for a fragment continuing a caller's trace (not part of the request)
+FRAGMENT = "fragment"
 
 #: the trace tag MLflow shows as the trace's name
 TRACE_NAME_TAG = attr.TRACE_NAME[len(attr.TRACE_TAG_PREFIX) :]
@@ -80,13 +86,16 @@ def trace_info(span: ReadableSpan) -> dict[str, Any]:
     start = span.start_time or 0
     end = span.end_time or start
     duration_ms = max(end - start, 0) // 1_000_000
-    return {
+    info: dict[str, Any] = {
         "trace_id": f"tr-{span.context.trace_id:032x}",
         "request_time": _rfc3339(start),
         "execution_duration": f"{duration_ms / 1000:.3f}s",
         "state": _state(span),
         "tags": _tags(span),
     }
+    if span.parent is not None:
+        info[FRAGMENT] = True
+    return info
 
 
 def trace_infos(spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
@@ -96,6 +105,6 @@ def trace_infos(spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
 
 def with_experiment(info: Mapping[str, Any], experiment_id: str) -> dict[str, Any]:
     """The ``StartTraceV3`` request body for ``info`` filed in ``experiment_id``."""
-    located = dict(info)
+    located = {k: v for k, v in info.items() if k != FRAGMENT}
     located["trace_location"] = {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}
     return {"trace": {"trace_info": located}}

@@ -28,7 +28,7 @@ from tracekit._export._http import HttpClient, TransportError, mlflow_auth_heade
 from tracekit._export._reader import read_trace
 from tracekit._export._retry import Verdict, classify
 from tracekit._export._sender import DestinationError, ReliableExporter
-from tracekit._export._trace_info import trace_infos, with_experiment
+from tracekit._export._trace_info import FRAGMENT, trace_infos, with_experiment
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -153,7 +153,24 @@ class MlflowExporter(ReliableExporter):
         except DestinationError as exc:
             return exc.verdict, exc.message, None
         try:
+            if record.get(FRAGMENT) and self._filed_by_its_root(str(record.get("trace_id")), timeout):
+                return Verdict.DELIVERED, "", None
             result = self._client.request("POST", f"{self.tracking_uri}/api/3.0/mlflow/traces", json_body=body, timeout=timeout)
         except TransportError as exc:
             return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
         return classify(result.status), result.reason(), retry_after_seconds(result.headers)
+
+    def _filed_by_its_root(self, trace_id: str, timeout: float | None) -> bool:
+        """True when the trace's root (the caller's) has reached the server or filed it.
+
+        A fragment's record must not overwrite the caller's: the server keeps the last
+        record's name, state and timing. Raises TransportError like a request."""
+        result = self._client.request("GET", f"{self.tracking_uri}/api/3.0/mlflow/traces/{trace_id}", timeout=timeout)
+        if result.status != 200:
+            return False  # unknown (or an older server): file it; the caller's record, if any, comes later
+        try:
+            info = result.json().get("trace", {}).get("trace_info", {})
+        except (ValueError, AttributeError):
+            return False
+        finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
+        return bool(finalized or info.get("state") in ("OK", "ERROR"))
