@@ -95,6 +95,12 @@ def _usage(span: Any) -> dict[str, int] | None:
     return {k: int(usage[k]) for k in ("input_tokens", "output_tokens", "total_tokens")}
 
 
+def _cost(span: Any) -> float | None:
+    raw = span.attributes.get("mlflow.llm.cost")
+    cost = json.loads(raw) if isinstance(raw, str) else raw
+    return float(cost["total_cost"]) if isinstance(cost, dict) and "total_cost" in cost else None
+
+
 def read_back(gw: Gateway, experiment: str, trace_id: str) -> tuple[str, dict[str, Any], Trace]:
     """(experiment id, the trace's info from the experiment's search, the trace with spans)."""
     exp_id = rest.experiment_id(gw.uri, experiment)
@@ -133,6 +139,13 @@ def assert_linked(gw: Gateway, experiment: str, trace_id: str, endpoint: str, pr
     assert _usage(prov) == (None if provider == "databricks" else client_usage)
     trace_usage = json.loads(info["trace_metadata"]["mlflow.trace.tokenUsage"])
     assert {k: trace_usage[k] for k in client_usage} == client_usage
+    # cost (the server prices known models itself): the trace total is one call's cost
+    costs = [c for c in (_cost(llm), _cost(prov)) if c is not None]
+    assert costs or provider != "openai", "gpt-4o-mini is priced by the server"
+    if costs:
+        trace_cost = json.loads(info["trace_metadata"]["mlflow.trace.cost"])
+        assert trace_cost["total_cost"] == pytest.approx(costs[0])
+        assert all(c == pytest.approx(costs[0]) for c in costs)
     # the Default experiment does not keep a copy
     assert trace_id not in [i["trace_id"] for i in rest.search_trace_infos(gw.uri, "0")]
 
