@@ -4,9 +4,12 @@ outbox while refused, never costing the spans."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
+import requests
 from export import rest
 from export.proxy import FaultProxy
 
@@ -66,13 +69,52 @@ def records_proxy(gateway: Gateway) -> Iterator[FaultProxy]:
     proxy.close()
 
 
-def _trace(name: str) -> str:
+def _foreign_span_first(uri: str, root: tracekit.Span) -> None:
+    """What a gateway does with ``traceparent``: a span under ``root`` reaches the server
+    first, over OTLP, filed in the Default experiment (``0``)."""
+    now = time.time_ns()
+    span = {
+        "traceId": str(root.trace_id)[3:],
+        "spanId": uuid.uuid4().hex[:16],
+        "parentSpanId": root.span_id,
+        "name": "gateway/elsewhere",
+        "kind": 1,
+        "startTimeUnixNano": str(now),
+        "endTimeUnixNano": str(now + 1000),
+        "attributes": [{"key": "mlflow.spanType", "value": {"stringValue": "LLM"}}],
+        "status": {"code": 1},
+    }
+    body = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "fake"}, "spans": [span]}]}]}
+    r = requests.post(f"{uri}/v1/traces", json=body, headers={"x-mlflow-experiment-id": "0"}, timeout=60)
+    assert r.status_code == 200, r.text
+
+
+def _trace(name: str, foreign_first: str | None = None) -> str:
     with tracekit.start_span(name, span_type="CHAIN", inputs={"q": 1}) as root:
         with tracekit.start_span("llm", span_type="CHAT_MODEL"):
             pass
+        if foreign_first:
+            _foreign_span_first(foreign_first, root)
         root.set_outputs(2)
     assert root.trace_id is not None
     return root.trace_id
+
+
+def _in(gateway: Gateway, experiment_id: str) -> list[str]:
+    return [str(i["trace_id"]) for i in rest.search_trace_infos(gateway.uri, experiment_id)]
+
+
+def test_a_trace_filed_in_its_experiment_needs_no_record(gateway: Gateway, records_proxy: FaultProxy) -> None:
+    """One read per batch (``batchGetInfos``) and no ``StartTraceV3``: the root's batch
+    already created and named the trace in the right experiment."""
+    tracekit.set_tracking_uri(records_proxy.uri)
+    tracekit.set_experiment("tk-records-none")
+    trace_id = _trace("plain")
+    assert tracekit.flush(timeout=60).delivered == 2
+    paths = [p for _, p, _ in records_proxy.seen if p.startswith(RECORDS)]
+    assert paths == [RECORDS + "/batchGetInfos"]
+    exp_id = rest.experiment_id(gateway.uri, "tk-records-none")
+    assert exp_id is not None and _in(gateway, exp_id) == [trace_id]
 
 
 def test_refused_records_wait_in_the_outbox_and_follow(
@@ -82,11 +124,12 @@ def test_refused_records_wait_in_the_outbox_and_follow(
     experiment = "tk-records-retry"
     tracekit.set_tracking_uri(records_proxy.uri)
     tracekit.set_experiment(experiment)
-    records_proxy.plan.extend([("status", 503, {})] * 6)
-    trace_id = _trace("retried")
+    records_proxy.plan.extend([("pass",)] + [("status", 503, {})] * 6)
+    trace_id = _trace("retried", foreign_first=gateway.uri)
+    assert trace_id in _in(gateway, "0")  # filed in Default by the "gateway"
     result = tracekit.flush(timeout=60)
     assert (result.pending, result.dropped) == (0, 0)
-    for _ in range(10):  # what the budget did not cover waits in the outbox: resend it
+    for _ in range(20):  # what the budget did not cover waits in the outbox: resend it
         if not records_proxy.plan:
             break
         tracekit.flush(timeout=30)
@@ -97,21 +140,22 @@ def test_refused_records_wait_in_the_outbox_and_follow(
     assert exp_id is not None
     [info] = rest.search_trace_infos(gateway.uri, exp_id)
     assert (info["trace_id"], info["tags"]["mlflow.traceName"], info["state"]) == (trace_id, "retried", "OK")
+    assert trace_id not in _in(gateway, "0")
+    trace = rest.get_trace(gateway.uri, trace_id)
+    assert trace is not None and sorted(s.name for s in trace.spans) == ["gateway/elsewhere", "llm", "retried"]
 
 
 def test_a_rejected_record_costs_no_span(gateway: Gateway, records_proxy: FaultProxy) -> None:
-    experiment = "tk-records-rejected"
     tracekit.set_tracking_uri(records_proxy.uri)
-    tracekit.set_experiment(experiment)
-    records_proxy.plan.append(("status", 400, {}))
-    trace_id = _trace("rejected")
+    tracekit.set_experiment("tk-records-rejected")
+    records_proxy.plan.extend([("pass",), ("status", 400, {})])  # batchGetInfos, then StartTraceV3
+    trace_id = _trace("rejected", foreign_first=gateway.uri)
     assert tracekit.flush(timeout=60).delivered == 2
-    exp_id = rest.experiment_id(gateway.uri, experiment)
-    assert exp_id is not None
-    [info] = rest.search_trace_infos(gateway.uri, exp_id)
-    assert info["trace_id"] == trace_id and info["state"] == "OK"
-    # the root's own tag still names it
-    assert info["tags"]["mlflow.traceName"] == "rejected"
+    assert records_proxy.outcomes(RECORDS) == ["pass", "status"]
+    # the spans are there (where the server filed the trace), the record is set aside
+    trace = rest.get_trace(gateway.uri, trace_id)
+    assert trace is not None and len(trace.spans) == 3
+    assert trace_id in _in(gateway, "0")
 
 
 def _filed(gateway: Gateway, experiment: str) -> list[dict[str, object]]:

@@ -118,6 +118,7 @@ class ReliableExporter(SpanExporter):
         self._logged: set[str] = set()
         self.last_errors: deque[tuple[float, str]] = deque(maxlen=10)
         self._status_written = 0.0
+        self._records_pool: Any = None  # threads sending trace records, made on first use
 
     # --- what subclasses provide ----------------------------------------------------------
     def _url(self) -> str:
@@ -137,6 +138,10 @@ class ReliableExporter(SpanExporter):
     def _send_finish(self, record: Mapping[str, Any], timeout: float | None) -> tuple[Verdict, str, float | None]:
         """Send one record from :meth:`_finish_records`: (verdict, reason, Retry-After)."""
         return Verdict.DELIVERED, "", None
+
+    def _records_to_send(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The records that still need sending (a subclass may ask the destination); all by default."""
+        return list(records)
 
     def describe(self) -> str:
         """Where the spans go, for messages (no secrets)."""
@@ -279,6 +284,8 @@ class ReliableExporter(SpanExporter):
                 self.outbox.write_status(last_run={**counts, "resent": self._resent, "ended": time.time()})
             except Exception:
                 pass
+        if self._records_pool is not None:
+            self._records_pool.shutdown(wait=True)
         self._client.close()
 
     def stats(self) -> dict[str, int]:
@@ -387,34 +394,37 @@ class ReliableExporter(SpanExporter):
                 return verdict, reason
 
     def _finish(self, records: Sequence[Mapping[str, Any]], budget: float) -> bool:
-        """Send the trace records of delivered spans, retried within ``budget``; what is
-        still not taken waits in the outbox (an entry with no spans), what the server
-        refuses is set aside with the reason. False when some wait in the outbox."""
+        """Send the trace records of delivered spans, each retried within ``budget``; what
+        is still not taken waits in the outbox (an entry with no spans), what the server
+        refuses is set aside with the reason. False when some wait in the outbox.
+
+        One request per trace (the server has no batch call), so several go at once, as
+        MLflow's own client does (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS``): one at a
+        time, a busy app's records would hold up its spans."""
+        if not records:
+            return True
+        try:
+            records = self._records_to_send(records)
+        except Exception as exc:  # when in doubt, send them all
+            self._note("finish-select", f"error while choosing trace records to send: {exc!r}", level=logging.ERROR)
         if not records:
             return True
         deadline = time.monotonic() + budget
-        left = list(records)
-        attempt = 0
-        while left and not self._abort.is_set():
-            timeout = min(self._client.timeout, max(deadline - time.monotonic(), 1.0))
-            verdict, reason, retry_after = self._send_finish(left[0], timeout)
-            if verdict is Verdict.DELIVERED:
-                left.pop(0)
-                attempt = 0
-                continue
-            self._record_failure(verdict, reason)
+        if len(records) == 1:
+            outcomes = [self._send_record(records[0], deadline)]
+        else:
+            outcomes = list(self._record_pool().map(lambda record: self._send_record(record, deadline), records))
+        left = []
+        for record, (verdict, reason) in zip(records, outcomes, strict=True):
             if verdict is Verdict.REJECT:
-                self.outbox.put(b"", 0, reason=reason, rejected=True, finish=[left.pop(0)])
+                self.outbox.put(b"", 0, reason=reason, rejected=True, finish=[record])
                 self._note(
                     "finish-reject:" + reason[:40],
                     f"{self.label} {self.describe()} refused a trace record: {reason}; its spans were delivered",
                     level=logging.ERROR,
                 )
-                continue
-            delay = self._backoff.delay(attempt, retry_after)
-            attempt += 1
-            if verdict is not Verdict.RETRY or time.monotonic() + delay > deadline or self._abort.wait(delay):
-                break
+            elif verdict is not Verdict.DELIVERED:
+                left.append(record)
         if not left:
             return True
         if not self.outbox.put(b"", 0, reason="trace records not sent yet", finish=left):
@@ -425,6 +435,36 @@ class ReliableExporter(SpanExporter):
                 level=logging.ERROR,
             )
         return False
+
+    def _send_record(self, record: Mapping[str, Any], deadline: float) -> tuple[Verdict, str]:
+        """One record, retried with backoff until delivered, refused, past ``deadline`` or aborted."""
+        attempt = 0
+        while True:
+            if self._abort.is_set():
+                return Verdict.RETRY, "shutting down"
+            timeout = min(self._client.timeout, max(deadline - time.monotonic(), 1.0))
+            try:
+                verdict, reason, retry_after = self._send_finish(record, timeout)
+            except Exception as exc:  # a bug here must not lose the record: keep it for later
+                self._note("finish-send", f"error while sending a trace record: {exc!r}", level=logging.ERROR)
+                return Verdict.RETRY, repr(exc)
+            if verdict in (Verdict.DELIVERED, Verdict.REJECT):
+                if verdict is Verdict.REJECT:
+                    self._record_failure(verdict, reason)
+                return verdict, reason
+            self._record_failure(verdict, reason)
+            delay = self._backoff.delay(attempt, retry_after)
+            attempt += 1
+            if verdict is not Verdict.RETRY or time.monotonic() + delay > deadline or self._abort.wait(delay):
+                return verdict, reason
+
+    def _record_pool(self) -> Any:
+        with self._lock:
+            if self._records_pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._records_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tracekit-records")
+            return self._records_pool
 
     def _drain(self, seconds: float) -> None:
         """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure)."""

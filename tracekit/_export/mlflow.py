@@ -7,9 +7,10 @@ the default ``0``), authentication and TLS follow MLflow's own client variables.
 Reliability (retries, outbox, counts) comes from :class:`ReliableExporter`.
 
 After a batch holding the span that ends a trace (its root, or this process's top span
-of a trace continued from a caller) is delivered, the trace's record is sent with
-``StartTraceV3`` (:mod:`tracekit._export._trace_info`): it files the trace in the
-user's experiment even when a gateway's spans created it elsewhere first, and names it.
+of a trace continued from a caller) is delivered, the server is asked where those traces
+are filed (one ``batchGetInfos`` call), and each one filed elsewhere -- a gateway's spans
+created it first -- gets its record with ``StartTraceV3``
+(:mod:`tracekit._export._trace_info`), which moves it into the user's experiment.
 
 >>> exporter = MlflowExporter("http://127.0.0.1:5000", experiment_name="support-bot")  # doctest: +SKIP
 """
@@ -153,24 +154,53 @@ class MlflowExporter(ReliableExporter):
         except DestinationError as exc:
             return exc.verdict, exc.message, None
         try:
-            if record.get(FRAGMENT) and self._filed_by_its_root(str(record.get("trace_id")), timeout):
-                return Verdict.DELIVERED, "", None
             result = self._client.request("POST", f"{self.tracking_uri}/api/3.0/mlflow/traces", json_body=body, timeout=timeout)
         except TransportError as exc:
             return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
         return classify(result.status), result.reason(), retry_after_seconds(result.headers)
 
-    def _filed_by_its_root(self, trace_id: str, timeout: float | None) -> bool:
-        """True when the trace's root (the caller's) has reached the server or filed it.
+    def _records_to_send(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Only the records the server still needs, asked in one ``batchGetInfos`` call.
 
-        A fragment's record must not overwrite the caller's: the server keeps the last
-        record's name, state and timing. Raises TransportError like a request."""
-        result = self._client.request("GET", f"{self.tracking_uri}/api/3.0/mlflow/traces/{trace_id}", timeout=timeout)
-        if result.status != 200:
-            return False  # unknown (or an older server): file it; the caller's record, if any, comes later
+        Most traces need none: their root's OTLP batch created them in this experiment
+        and named them (``mlflow.traceTag.mlflow.traceName``). A record per trace would
+        double the server's work (one ``StartTraceV3`` per trace, measured to choke a
+        busy app's export against a loaded SQLite-backed server). Needed:
+
+        * a root's record when its trace is filed in another experiment (a gateway's
+          spans came first) or was finalized by someone else (a fragment's record);
+        * a fragment's record when the caller's root has neither reached the server nor
+          filed the trace (the record would overwrite the caller's name, state, timing).
+
+        Any doubt (an older server without the call, an error) sends them all.
+        """
         try:
-            info = result.json().get("trace", {}).get("trace_info", {})
+            experiment = self.experiment()
+            result = self._client.request(
+                "POST",
+                f"{self.tracking_uri}/api/3.0/mlflow/traces/batchGetInfos",
+                json_body={"trace_ids": [str(r.get("trace_id")) for r in records]},
+            )
+        except (DestinationError, TransportError):
+            return list(records)
+        if result.status != 200:
+            return list(records)
+        try:
+            found = {str(i.get("trace_id")): i for i in result.json().get("trace_infos") or [] if isinstance(i, dict)}
         except (ValueError, AttributeError):
-            return False
-        finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
-        return bool(finalized or info.get("state") in ("OK", "ERROR"))
+            return list(records)
+        needed: list[Mapping[str, Any]] = []
+        for record in records:
+            info = found.get(str(record.get("trace_id")))
+            if info is None:
+                needed.append(record)
+                continue
+            location = (info.get("trace_location") or {}).get("mlflow_experiment") or {}
+            filed_here = str(location.get("experiment_id")) == experiment
+            finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
+            if record.get(FRAGMENT):
+                if not finalized and info.get("state") not in ("OK", "ERROR"):
+                    needed.append(record)
+            elif finalized or not filed_here:
+                needed.append(record)
+        return needed
