@@ -26,6 +26,7 @@ from google.genai import types
 
 import tracekit
 from tracekit._model import Trace
+from tracekit._propagation import format_traceparent
 from tracekit.testing import SpanCapture
 
 from .conftest import Gateway
@@ -177,6 +178,10 @@ def test_client_spans_first(gateway: Gateway, user_experiment: str, captured: Sp
     with tracekit.start_span("agent", span_type="CHAIN", inputs={"question": QUESTION}) as root:
         reply = plain.chat.completions.create(model=gateway.openai.name, messages=MESSAGES)  # type: ignore[arg-type]
         root.set_outputs(reply.choices[0].message.content)
+        # the header the client sent (hand-made here: this call carried none, so the gateway
+        # hears of the trace only below, after the client's trace was filed)
+        [llm] = [s for s in captured.spans if s.span_type == "CHAT_MODEL"]
+        traceparent = format_traceparent(int(root.trace_id[3:], 16), int(llm.span_id, 16))  # type: ignore[index]
     assert tracekit.flush(timeout=60).pending == 0
     assert root.trace_id is not None
     exp_id = rest.experiment_id(gateway.uri, user_experiment)
@@ -184,8 +189,6 @@ def test_client_spans_first(gateway: Gateway, user_experiment: str, captured: Sp
     [info] = rest.search_trace_infos(gateway.uri, exp_id)
     assert info["tags"]["mlflow.traceName"] == "agent"
     # now the gateway hears of the trace: the same request, naming the client's LLM span
-    [llm] = [s for s in captured.spans if s.span_type == "CHAT_MODEL"]
-    traceparent = f"00-{root.trace_id[3:]}-{llm.span_id}-01"
     r = requests.post(
         gateway.uri + "/gateway/openai/v1/chat/completions",
         json={"model": gateway.openai.name, "messages": MESSAGES},

@@ -14,10 +14,12 @@ from export import rest
 from export.proxy import FaultProxy
 
 import tracekit
-from tracekit._export._trace_info import ends_trace, trace_info, with_experiment
+from tracekit._export._trace_info import ends_trace, trace_info, trace_infos, with_experiment
 from tracekit.testing import SpanCapture
 
 from .conftest import Gateway
+
+pytestmark = pytest.mark.mlflow
 
 RECORDS = "/api/3.0/mlflow/traces"
 
@@ -62,6 +64,16 @@ def test_a_local_top_span_with_a_remote_parent_ends_its_fragment(captured: SpanC
     assert trace_info(spans["handle"])["trace_id"] == "tr-4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+def test_records_only_for_traces_that_sent_their_context(captured: SpanCapture, store_path: object) -> None:
+    with tracekit.start_span("inside", span_type="CHAIN"):
+        pass
+    with tracekit.start_span("sent", span_type="CHAIN") as sent:
+        header = sent.traceparent
+    with tracekit.start_span("fragment", span_type="CHAIN", parent=header):
+        pass
+    assert [i["tags"]["mlflow.traceName"] for i in trace_infos(captured.readable_spans)] == ["sent", "fragment"]
+
+
 @pytest.fixture
 def records_proxy(gateway: Gateway) -> Iterator[FaultProxy]:
     proxy = FaultProxy(gateway.uri, faulted_prefix=RECORDS)
@@ -73,10 +85,11 @@ def _foreign_span_first(uri: str, root: tracekit.Span) -> None:
     """What a gateway does with ``traceparent``: a span under ``root`` reaches the server
     first, over OTLP, filed in the Default experiment (``0``)."""
     now = time.time_ns()
+    _, trace_hex, parent_hex, _ = str(root.traceparent).split("-")  # the header it would receive
     span = {
-        "traceId": str(root.trace_id)[3:],
+        "traceId": trace_hex,
         "spanId": uuid.uuid4().hex[:16],
-        "parentSpanId": root.span_id,
+        "parentSpanId": parent_hex,
         "name": "gateway/elsewhere",
         "kind": 1,
         "startTimeUnixNano": str(now),
@@ -104,17 +117,23 @@ def _in(gateway: Gateway, experiment_id: str) -> list[str]:
     return [str(i["trace_id"]) for i in rest.search_trace_infos(gateway.uri, experiment_id)]
 
 
-def test_a_trace_filed_in_its_experiment_needs_no_record(gateway: Gateway, records_proxy: FaultProxy) -> None:
-    """One read per batch (``batchGetInfos``) and no ``StartTraceV3``: the root's batch
-    already created and named the trace in the right experiment."""
+@pytest.mark.parametrize("context_sent", [False, True], ids=["kept-inside", "traceparent-sent"])
+def test_which_traces_get_a_record(gateway: Gateway, records_proxy: FaultProxy, context_sent: bool) -> None:
+    """A trace whose context never left the process needs no record (its root's batch
+    files and names it); one that sent a ``traceparent`` gets exactly one."""
+    experiment = f"tk-records-{context_sent}"
     tracekit.set_tracking_uri(records_proxy.uri)
-    tracekit.set_experiment("tk-records-none")
-    trace_id = _trace("plain")
-    assert tracekit.flush(timeout=60).delivered == 2
+    tracekit.set_experiment(experiment)
+    with tracekit.start_span("plain", span_type="CHAIN") as root:
+        if context_sent:
+            assert root.traceparent is not None
+    assert tracekit.flush(timeout=60).delivered == 1
     paths = [p for _, p, _ in records_proxy.seen if p.startswith(RECORDS)]
-    assert paths == [RECORDS + "/batchGetInfos"]
-    exp_id = rest.experiment_id(gateway.uri, "tk-records-none")
-    assert exp_id is not None and _in(gateway, exp_id) == [trace_id]
+    assert paths == ([RECORDS] if context_sent else [])
+    exp_id = rest.experiment_id(gateway.uri, experiment)
+    assert exp_id is not None and _in(gateway, exp_id) == [root.trace_id]
+    [info] = rest.search_trace_infos(gateway.uri, exp_id)
+    assert info["tags"]["mlflow.traceName"] == "plain"
 
 
 def test_refused_records_wait_in_the_outbox_and_follow(
@@ -124,7 +143,7 @@ def test_refused_records_wait_in_the_outbox_and_follow(
     experiment = "tk-records-retry"
     tracekit.set_tracking_uri(records_proxy.uri)
     tracekit.set_experiment(experiment)
-    records_proxy.plan.extend([("pass",)] + [("status", 503, {})] * 6)
+    records_proxy.plan.extend([("status", 503, {})] * 6)
     trace_id = _trace("retried", foreign_first=gateway.uri)
     assert trace_id in _in(gateway, "0")  # filed in Default by the "gateway"
     result = tracekit.flush(timeout=60)
@@ -148,10 +167,10 @@ def test_refused_records_wait_in_the_outbox_and_follow(
 def test_a_rejected_record_costs_no_span(gateway: Gateway, records_proxy: FaultProxy) -> None:
     tracekit.set_tracking_uri(records_proxy.uri)
     tracekit.set_experiment("tk-records-rejected")
-    records_proxy.plan.extend([("pass",), ("status", 400, {})])  # batchGetInfos, then StartTraceV3
+    records_proxy.plan.append(("status", 400, {}))
     trace_id = _trace("rejected", foreign_first=gateway.uri)
     assert tracekit.flush(timeout=60).delivered == 2
-    assert records_proxy.outcomes(RECORDS) == ["pass", "status"]
+    assert records_proxy.outcomes(RECORDS) == ["status"]
     # the spans are there (where the server filed the trace), the record is set aside
     trace = rest.get_trace(gateway.uri, trace_id)
     assert trace is not None and len(trace.spans) == 3

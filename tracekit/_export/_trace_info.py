@@ -25,7 +25,8 @@ What the request carries, and what it leaves alone (the store overwrites what is
   counted twice). Totals given here would be authoritative and freeze out spans that
   arrive later, e.g. those of another service continuing the trace.
 
-Everything here is pure; :class:`tracekit._export.mlflow.MlflowExporter` sends.
+Everything here is pure but for asking :func:`tracekit._propagation.context_sent`;
+:class:`tracekit._export.mlflow.MlflowExporter` sends.
 """
 
 from __future__ import annotations
@@ -99,8 +100,17 @@ def trace_info(span: ReadableSpan) -> dict[str, Any]:
 
 
 def trace_infos(spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
-    """One :func:`trace_info` per span of the batch that ends a trace."""
-    return [trace_info(span) for span in spans if ends_trace(span)]
+    """One :func:`trace_info` per span of the batch that ends a trace which may have
+    spans from another writer: its context left the process in a ``traceparent``
+    (:func:`tracekit._propagation.context_sent`), or it is a fragment of a caller's trace.
+    Other traces need no record: their root's batch files and names them."""
+    from tracekit._propagation import context_sent
+
+    return [
+        trace_info(span)
+        for span in spans
+        if ends_trace(span) and (span.parent is not None or context_sent(span.context.trace_id))
+    ]
 
 
 def with_experiment(info: Mapping[str, Any], experiment_id: str) -> dict[str, Any]:

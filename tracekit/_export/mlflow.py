@@ -6,11 +6,11 @@ the first time a batch is sent (by id, else by name -- created if missing -- els
 the default ``0``), authentication and TLS follow MLflow's own client variables.
 Reliability (retries, outbox, counts) comes from :class:`ReliableExporter`.
 
-After a batch holding the span that ends a trace (its root, or this process's top span
-of a trace continued from a caller) is delivered, the server is asked where those traces
-are filed (one ``batchGetInfos`` call), and each one filed elsewhere -- a gateway's spans
-created it first -- gets its record with ``StartTraceV3``
-(:mod:`tracekit._export._trace_info`), which moves it into the user's experiment.
+After a batch holding the root of a trace that sent a ``traceparent`` (a gateway may
+have added spans, and filed the trace elsewhere first) is delivered, the trace gets its
+record with ``StartTraceV3`` (:mod:`tracekit._export._trace_info`), which files it in the
+user's experiment and freezes its totals; a fragment of a caller's trace gets one only
+while the caller's root has not filed it.
 
 >>> exporter = MlflowExporter("http://127.0.0.1:5000", experiment_name="support-bot")  # doctest: +SKIP
 """
@@ -160,28 +160,22 @@ class MlflowExporter(ReliableExporter):
         return classify(result.status), result.reason(), retry_after_seconds(result.headers)
 
     def _records_to_send(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """Only the records the server still needs, asked in one ``batchGetInfos`` call.
-
-        Most traces need none: their root's OTLP batch created them in this experiment
-        and named them (``mlflow.traceTag.mlflow.traceName``). A record per trace would
-        double the server's work (one ``StartTraceV3`` per trace, measured to choke a
-        busy app's export against a loaded SQLite-backed server). Needed:
-
-        * a root's record when its trace is filed in another experiment (a gateway's
-          spans came first) or was finalized by someone else (a fragment's record);
-        * a fragment's record when the caller's root has neither reached the server nor
-          filed the trace (the record would overwrite the caller's name, state, timing).
-
-        Any doubt (an older server without the call, an error) sends them all.
-        """
+        """A root's record always goes (it also freezes the trace's token and cost totals
+        against a gateway's spans that arrive later: mlflow 3.17.2 sums a late span whose
+        parent has not arrived yet as if it had no ancestor). A fragment's record goes only
+        while the caller's root has neither reached the server nor filed the trace -- it
+        would overwrite the caller's name, state and timing; one ``batchGetInfos`` call
+        asks for all of a batch's fragments. Any doubt sends them all."""
+        fragments = [r for r in records if r.get(FRAGMENT)]
+        if not fragments:
+            return list(records)
         try:
-            experiment = self.experiment()
             result = self._client.request(
                 "POST",
                 f"{self.tracking_uri}/api/3.0/mlflow/traces/batchGetInfos",
-                json_body={"trace_ids": [str(r.get("trace_id")) for r in records]},
+                json_body={"trace_ids": [str(r.get("trace_id")) for r in fragments]},
             )
-        except (DestinationError, TransportError):
+        except TransportError:
             return list(records)
         if result.status != 200:
             return list(records)
@@ -191,16 +185,10 @@ class MlflowExporter(ReliableExporter):
             return list(records)
         needed: list[Mapping[str, Any]] = []
         for record in records:
-            info = found.get(str(record.get("trace_id")))
-            if info is None:
-                needed.append(record)
-                continue
-            location = (info.get("trace_location") or {}).get("mlflow_experiment") or {}
-            filed_here = str(location.get("experiment_id")) == experiment
-            finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
-            if record.get(FRAGMENT):
-                if not finalized and info.get("state") not in ("OK", "ERROR"):
-                    needed.append(record)
-            elif finalized or not filed_here:
-                needed.append(record)
+            info = found.get(str(record.get("trace_id"))) if record.get(FRAGMENT) else None
+            if info is not None:
+                finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
+                if finalized or info.get("state") in ("OK", "ERROR"):
+                    continue  # the caller's root is there: leave its trace alone
+            needed.append(record)
         return needed
