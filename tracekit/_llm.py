@@ -40,7 +40,7 @@ import wrapt
 
 from tracekit import _adopt, _config, _errors, _gateway
 from tracekit import _attributes as attr
-from tracekit._propagation import TRACEPARENT, format_traceparent
+from tracekit._propagation import TRACEPARENT, format_traceparent, note_context_sent
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 logger = logging.getLogger("tracekit")
@@ -358,7 +358,7 @@ def _outgoing(endpoint: Endpoint, instance: Any, kwargs: dict[str, Any], call: C
     if not _config.get().propagate_context:
         return kwargs
     try:
-        value = call.span.traceparent if call is not None else _unsampled_traceparent()
+        value = _traceparent_of(call.span) if call is not None else _unsampled_traceparent()
         if value is None:
             return kwargs
         out = endpoint.inject_headers(instance, kwargs, {TRACEPARENT: value})
@@ -366,6 +366,17 @@ def _outgoing(endpoint: Endpoint, instance: Any, kwargs: dict[str, Any], call: C
         _errors.report(f"{type(endpoint).__name__}.inject_headers")
         return kwargs
     return kwargs if out is None else out
+
+
+def _traceparent_of(span: Span) -> str | None:
+    """The LLM span's ``traceparent``. Unlike ``Span.traceparent`` it does not mark the
+    trace as continued elsewhere: only a call that turns out to go through a gateway does
+    (:func:`_settle`), so a plain provider call costs the MLflow exporter nothing more."""
+    otel = span._otel
+    if otel is None:
+        return None
+    context = otel.get_span_context()
+    return format_traceparent(context.trace_id, context.span_id, True)
 
 
 def _unsampled_traceparent() -> str:
@@ -383,6 +394,11 @@ def _settle(call: Call, exc: BaseException | None = None) -> None:
         if headers is None and exc is not None:
             headers = _gateway.error_headers(exc)
         _gateway.record(call.span, headers, exc)
+        otel = call.span._otel
+        if otel is not None and call.span._attrs.get(attr.GATEWAY_KIND) and _config.get().propagate_context:
+            # a gateway got this call's traceparent and may write spans of this trace to
+            # the same server: the MLflow exporter files the trace explicitly
+            note_context_sent(otel.get_span_context().trace_id)
     except Exception:
         _errors.report("gateway.record")
 

@@ -51,7 +51,10 @@ _USAGE_KEYS = (
 
 
 _SUMMARY_PREFIXES = (attr.TRACE_TAG_PREFIX, attr.TRACE_METADATA_PREFIX, "gen_ai.usage.")
-_SUMMARY_KEYS = frozenset({attr.SESSION_ID, attr.USER_ID, attr.TOKEN_USAGE, attr.SPAN_TYPE})
+_SUMMARY_KEYS = frozenset({attr.SESSION_ID, attr.USER_ID, attr.TOKEN_USAGE, attr.SPAN_TYPE, attr.REMOTE_PARENT})
+#: metadata key marking a trace whose top span here continues a caller's trace (value: the
+#: caller's span id); such a fragment has no root in this process
+CONTINUES_REMOTE = "tracekit.continues_remote_span"
 
 
 # --- trace ids ---------------------------------------------------------------------
@@ -374,7 +377,8 @@ class Trace:
 
     @property
     def root(self) -> SpanData | None:
-        """The span without a parent, or ``None`` if it has not arrived."""
+        """The span without a parent (else this process's top span of a trace continued
+        from a caller), or ``None`` if it has not arrived."""
         return _find_root(self.spans)
 
     def get_span(self, name: str) -> SpanData | None:
@@ -400,10 +404,20 @@ class Trace:
 
 
 def _find_root(spans: Iterable[SpanData]) -> SpanData | None:
+    """The trace's root; failing that, the first top span here that continues a caller's
+    trace (``tracekit.remote_parent``): it ends this process's part of the trace."""
+    local_top = None
     for span in spans:
         if span.parent_id is None:
             return span
-    return None
+        if local_top is None and continues_remote(span):
+            local_top = span
+    return local_top
+
+
+def continues_remote(span: SpanData) -> bool:
+    """True for this process's top span of a trace begun by a caller in another process."""
+    return span.parent_id is not None and span.attributes.get(attr.REMOTE_PARENT) is True
 
 
 def _preview(value: Any) -> str | None:
@@ -484,6 +498,8 @@ def summarize_spans(spans: Sequence[SpanData]) -> TraceInfo:
         start, end = root.start_time_ns, root.end_time_ns
         status = "ERROR" if root.status == "ERROR" else "OK"
         fallback_name = root.name
+        if root.parent_id is not None:  # a fragment continuing a caller's trace
+            metadata = {**metadata, CONTINUES_REMOTE: root.parent_id}
     else:
         start = ordered[0].start_time_ns
         ends = [s.end_time_ns for s in ordered if s.end_time_ns is not None]

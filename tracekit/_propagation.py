@@ -14,6 +14,8 @@ asks) and anything malformed is ignored (the span then starts a new trace).
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -32,9 +34,32 @@ class RemoteParent(NamedTuple):
     tracestate: str | None = None
 
 
+#: how many traces :func:`context_sent` remembers (the newest; ~100 bytes each)
+_SENT_CAPACITY = 20_000
+_sent: OrderedDict[int, None] = OrderedDict()
+_sent_lock = threading.Lock()
+
+
 def format_traceparent(trace_id: int, span_id: int, sampled: bool = True) -> str:
     """The ``traceparent`` value naming ``span_id`` of ``trace_id`` (version 00)."""
     return f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"
+
+
+def note_context_sent(trace_id: int) -> None:
+    """Remember ``trace_id`` as a trace whose context left the process to a writer that
+    may add spans to it (:func:`context_sent`): the app took a span's ``traceparent``
+    itself, or an LLM call went through a gateway. The MLflow exporter files such traces
+    explicitly (their spans may reach the server first from the other side)."""
+    with _sent_lock:
+        _sent[trace_id] = None
+        if len(_sent) > _SENT_CAPACITY:
+            _sent.popitem(last=False)
+
+
+def context_sent(trace_id: int) -> bool:
+    """True when a ``traceparent`` naming a span of ``trace_id`` was made in this process
+    (among the last ``_SENT_CAPACITY`` traces that sent one)."""
+    return trace_id in _sent
 
 
 def parse_traceparent(value: Any) -> RemoteParent | None:

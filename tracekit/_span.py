@@ -131,9 +131,10 @@ class Span:
         another process); None when not recording."""
         if self._otel is None:
             return None
-        from tracekit._propagation import format_traceparent
+        from tracekit._propagation import format_traceparent, note_context_sent
 
         context = self._otel.get_span_context()
+        note_context_sent(context.trace_id)  # handed out: another process may add spans
         return format_traceparent(context.trace_id, context.span_id, True)
 
     @property

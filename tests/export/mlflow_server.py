@@ -26,6 +26,15 @@ def mlflow_binary() -> str | None:
     return None
 
 
+#: what the AI Gateway needs to route to a fake provider on loopback and to write its mirror
+#: spans into the caller's trace (without the last one, mlflow 3.17.2 drops them silently)
+GATEWAY_ENV = {
+    "MLFLOW_GATEWAY_API_BASE_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_GATEWAY_API_BASE_ALLOW_PRIVATE_IPS": "true",
+    "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false",
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -36,10 +45,13 @@ def free_port() -> int:
 class MlflowServer:
     """One ``mlflow server`` process; ``start()``/``stop()`` may be called repeatedly."""
 
-    def __init__(self, workdir: Path, port: int | None = None, *, basic_auth: bool = False) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, *, basic_auth: bool = False, env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.basic_auth = basic_auth
+        self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.admin = ("admin", "tk-admin-password-1")
         workdir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +70,7 @@ class MlflowServer:
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEKIT_", "OTEL_", "MLFLOW_TRACKING"))}
         env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+        env.update(self.extra_env)
         if self.basic_auth:
             cmd += ["--app-name", "basic-auth"]
             env["MLFLOW_AUTH_CONFIG_PATH"] = str(self._auth_config())

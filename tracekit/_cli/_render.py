@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from tracekit import _attributes as attr
-from tracekit._model import SpanData, Trace, TraceInfo
+from tracekit._model import CONTINUES_REMOTE, SpanData, Trace, TraceInfo
 
 WATERFALL_WIDTH = 32
 NAME_WIDTH_MAX = 48
@@ -120,6 +120,11 @@ def _join(cells: Sequence[Cell], widths: Sequence[int], style: Style) -> str:
     return "  ".join(parts).rstrip()
 
 
+def _trace_status(info: TraceInfo) -> str:
+    """The status, marked when this trace continues a caller's (its root is elsewhere)."""
+    return f"{info.status} (remote parent)" if CONTINUES_REMOTE in info.metadata else info.status
+
+
 def trace_list(infos: Sequence[TraceInfo], style: Style) -> list[str]:
     """The ``traces list`` table."""
     headers = ("TRACE ID", "NAME", "START", "DURATION", "STATUS", "TOKENS (IN/OUT/TOTAL)")
@@ -129,7 +134,7 @@ def trace_list(infos: Sequence[TraceInfo], style: Style) -> list[str]:
             (clip(info.name, 40, style), None),
             (format_time(info.start_time_ns), None),
             (format_duration(info.duration_ms), None),
-            (info.status, _STATUS_STYLE.get(info.status)),
+            (_trace_status(info), _STATUS_STYLE.get(info.status)),
             (format_tokens(info.token_usage), None),
         ]
         for info in infos
@@ -201,7 +206,7 @@ def trace_header(info: TraceInfo, style: Style) -> list[str]:
             [
                 style.paint(info.trace_id, "dim"),
                 style.paint(info.name, "bold"),
-                style.paint(info.status, _STATUS_STYLE.get(info.status)),
+                style.paint(_trace_status(info), _STATUS_STYLE.get(info.status)),
                 format_duration(info.duration_ms),
                 format_time(info.start_time_ns),
                 f"tokens {format_tokens(info.token_usage)}",

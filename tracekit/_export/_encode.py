@@ -178,13 +178,20 @@ _TAG_KEY_BAD = re.compile(r"[^/\w.\- :]")
 
 
 def mlflow_ready(spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
-    """The spans as the MLflow server should receive them (see :func:`_promoted_attributes`).
+    """The spans as the MLflow server should receive them (see :func:`_promoted_attributes`);
+    a root without an explicit trace name is named after itself.
 
     Spans that need no change are passed through as the same objects.
     """
     out: list[ReadableSpan] = []
     for span in spans:
-        merged = _promoted_attributes(span.attributes or {})
+        attributes = span.attributes or {}
+        merged = _promoted_attributes(attributes)
+        if span.parent is None and attr.TRACE_NAME not in attributes:
+            # The trace list's name column (mlflow 3.17 reads it from this tag on the root;
+            # MLflow's own client sets it from the root span's name).
+            merged = dict(attributes) if merged is None else merged
+            merged[attr.TRACE_NAME] = span.name
         out.append(span if merged is None else _with_attributes(span, merged))
     return out
 

@@ -5,6 +5,9 @@ Layout, under ``$TRACEKIT_OUTBOX_DIR`` (default ``<tracekit home>/outbox``)::
     outbox/<key>/destination.json      where these batches go (credentials redacted)
     outbox/<key>/status.json           last errors and the last run's counts
     outbox/<key>/<ns>-<pid>-<n>.otlp   one gzipped OTLP request each, after a JSON header line
+                                       (the header may hold ``finish``: the trace records to
+                                       send once the body is delivered; an empty body then
+                                       means "only those records are left to send")
     outbox/<key>/rejected/*.otlp       batches the server refused, with the reason
 
 Entries are written to a temporary name and renamed, so a reader never sees half a
@@ -27,7 +30,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -83,6 +86,8 @@ class Entry:
     created: float
     owner: str
     reason: str | None = None
+    #: trace records (exporter-specific JSON) to send after the body is delivered
+    finish: tuple[dict[str, Any], ...] = ()
 
     @property
     def mine(self) -> bool:
@@ -174,9 +179,25 @@ class Outbox:
             self._size, self._scanned = total, now
         return self._size
 
-    def put(self, body: bytes, spans: int, *, reason: str | None = None, rejected: bool = False) -> bool:
-        """Store one gzipped OTLP body; False when the outbox is full or unwritable."""
-        header = {"spans": spans, "created": time.time(), "owner": PROCESS_TOKEN, "reason": reason and redact_text(reason)}
+    def put(
+        self,
+        body: bytes,
+        spans: int,
+        *,
+        reason: str | None = None,
+        rejected: bool = False,
+        finish: Sequence[Mapping[str, Any]] = (),
+    ) -> bool:
+        """Store one gzipped OTLP body (and the trace records to send after it);
+        False when the outbox is full or unwritable."""
+        header: dict[str, Any] = {
+            "spans": spans,
+            "created": time.time(),
+            "owner": PROCESS_TOKEN,
+            "reason": reason and redact_text(reason),
+        }
+        if finish:
+            header["finish"] = [dict(f) for f in finish]
         data = json.dumps(header).encode() + b"\n" + body
         target_dir = self.dir / REJECTED if rejected else self.dir
         with self._lock:
@@ -253,6 +274,7 @@ class Outbox:
                 float(header.get("created", 0.0)),
                 str(header.get("owner", "")),
                 header.get("reason"),
+                _finish_of(header),
             )
         if puts == self._puts:
             self._maybe_nonempty = False
@@ -369,6 +391,11 @@ class Outbox:
                 _atomic_write(self.dir / "status.json", json.dumps(status, indent=2).encode())
             except OSError:
                 pass
+
+
+def _finish_of(header: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    finish = header.get("finish")
+    return tuple(f for f in finish if isinstance(f, dict)) if isinstance(finish, list) else ()
 
 
 def destinations(root: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:

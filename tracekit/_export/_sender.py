@@ -140,6 +140,7 @@ class ReliableExporter(SpanExporter):
             self._down_since = now
             self._failures_in_row = 1
             self._next_probe = now + random.uniform(0.5, 1.0)
+        self._records_pool: Any = None  # threads sending trace records, made on first use
 
     # --- what subclasses provide ----------------------------------------------------------
     def _url(self) -> str:
@@ -151,6 +152,18 @@ class ReliableExporter(SpanExporter):
 
     def _prepare(self, spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
         return spans
+
+    def _finish_records(self, spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
+        """Records to send once ``spans`` are delivered (MLflow: one per trace they end)."""
+        return []
+
+    def _send_finish(self, record: Mapping[str, Any], timeout: float | None) -> tuple[Verdict, str, float | None]:
+        """Send one record from :meth:`_finish_records`: (verdict, reason, Retry-After)."""
+        return Verdict.DELIVERED, "", None
+
+    def _records_to_send(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The records that still need sending (a subclass may ask the destination); all by default."""
+        return list(records)
 
     def describe(self) -> str:
         """Where the spans go, for messages (no secrets)."""
@@ -171,13 +184,21 @@ class ReliableExporter(SpanExporter):
             with self._lock:
                 self._failed += len(spans)
             return SpanExportResult.FAILURE
-        return self._export_body(body, len(spans))
+        return self._export_body(body, len(spans), self._records_of(spans))
+
+    def _records_of(self, spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
+        try:
+            return self._finish_records(spans)
+        except Exception as exc:
+            # the spans still go; only the trace records are missing (logged once)
+            self._note("finish-encode", f"could not describe the traces of {len(spans)} span(s): {exc!r}", logging.ERROR)
+            return []
 
     def encode(self, spans: Sequence[ReadableSpan]) -> bytes:
         """The batch as a gzipped OTLP body (pure given the spans)."""
         return gzip_body(encode_otlp(self._prepare(spans)))
 
-    def _export_body(self, body: bytes, count: int) -> SpanExportResult:
+    def _export_body(self, body: bytes, count: int, finish: Sequence[Mapping[str, Any]] = ()) -> SpanExportResult:
         self._restore_health()
         with self._lock:
             self._pending += count
@@ -199,10 +220,11 @@ class ReliableExporter(SpanExporter):
             with self._lock:
                 self._delivered += count
             self._mark_up()
+            self._finish(finish, self._retry_budget)
             self._drain(DRAIN_SLICE)
             return SpanExportResult.SUCCESS
         if verdict is Verdict.REJECT:
-            self.outbox.put(body, count, reason=reason, rejected=True)
+            self.outbox.put(body, count, reason=reason, rejected=True, finish=finish)
             with self._lock:
                 self._failed += count
             self._note(
@@ -212,7 +234,7 @@ class ReliableExporter(SpanExporter):
                 level=logging.ERROR,
             )
             return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS if self._spill_body(body, count) else SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS if self._spill_body(body, count, finish) else SpanExportResult.FAILURE
 
     def spill(self, spans: Sequence[ReadableSpan]) -> bool:
         """Write ``spans`` to the outbox without trying the network (queue full, exit)."""
@@ -225,10 +247,10 @@ class ReliableExporter(SpanExporter):
             with self._lock:
                 self._failed += len(spans)
             return False
-        return self._spill_body(body, len(spans))
+        return self._spill_body(body, len(spans), self._records_of(spans))
 
-    def _spill_body(self, body: bytes, count: int) -> bool:
-        if self.outbox.put(body, count):
+    def _spill_body(self, body: bytes, count: int, finish: Sequence[Mapping[str, Any]] = ()) -> bool:
+        if self.outbox.put(body, count, finish=finish):
             with self._lock:
                 self._spilled += count
             return True
@@ -326,6 +348,8 @@ class ReliableExporter(SpanExporter):
                 self.outbox.write_status(last_run={**counts, "resent": self._resent, "ended": time.time()})
             except Exception:
                 pass
+        if self._records_pool is not None:
+            self._records_pool.shutdown(wait=True)
         self._client.close()
 
     def stats(self) -> dict[str, int]:
@@ -347,8 +371,12 @@ class ReliableExporter(SpanExporter):
 
     # --- synchronous use: `tracekit export` and `tracekit sync` -----------------------------
     def send_now(self, spans: Sequence[ReadableSpan]) -> tuple[Verdict, str]:
-        """Deliver ``spans`` on this thread with the usual retries; nothing is spilled."""
-        return self._deliver(self.encode(spans), self._retry_budget)
+        """Deliver ``spans`` on this thread with the usual retries; nothing is spilled
+        (but trace records that could not follow delivered spans wait in the outbox)."""
+        verdict, reason = self._deliver(self.encode(spans), self._retry_budget)
+        if verdict is Verdict.DELIVERED:
+            self._finish(self._records_of(spans), self._retry_budget)
+        return verdict, reason
 
     def sync(self, timeout: float) -> SyncReport:
         """Resend everything in this destination's outbox, retrying each batch as usual.
@@ -369,11 +397,16 @@ class ReliableExporter(SpanExporter):
                 self.outbox.reject(entry, "unreadable outbox file")
                 report.rejected_spans += entry.spans
                 continue
-            verdict, reason = self._deliver(body, min(self._retry_budget, max(deadline - time.monotonic(), 0.0)))
+            budget = min(self._retry_budget, max(deadline - time.monotonic(), 0.0))
+            verdict, reason = self._deliver(body, budget) if body or not entry.finish else (Verdict.DELIVERED, "")
             if verdict is Verdict.DELIVERED:
                 self.outbox.done(entry)
+                finished = self._finish(entry.finish, budget)
                 report.sent_files += 1
                 report.sent_spans += entry.spans
+                if not finished:
+                    report.error = "trace records not taken yet; they wait in the outbox"
+                    break
             elif verdict is Verdict.REJECT:
                 self.outbox.reject(entry, reason)
                 report.rejected_spans += entry.spans
@@ -427,6 +460,81 @@ class ReliableExporter(SpanExporter):
             if time.monotonic() + delay > limit or self._abort.wait(delay):
                 return verdict, reason
 
+    def _finish(self, records: Sequence[Mapping[str, Any]], budget: float) -> bool:
+        """Send the trace records of delivered spans, each retried within ``budget``; what
+        is still not taken waits in the outbox (an entry with no spans), what the server
+        refuses is set aside with the reason. False when some wait in the outbox.
+
+        One request per trace (the server has no batch call), so several go at once, as
+        MLflow's own client does (``MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS``): one at a
+        time, a busy app's records would hold up its spans."""
+        if not records:
+            return True
+        try:
+            records = self._records_to_send(records)
+        except Exception as exc:  # when in doubt, send them all
+            self._note("finish-select", f"error while choosing trace records to send: {exc!r}", level=logging.ERROR)
+        if not records:
+            return True
+        deadline = time.monotonic() + budget
+        if len(records) == 1:
+            outcomes = [self._send_record(records[0], deadline)]
+        else:
+            outcomes = list(self._record_pool().map(lambda record: self._send_record(record, deadline), records))
+        left = []
+        for record, (verdict, reason) in zip(records, outcomes, strict=True):
+            if verdict is Verdict.REJECT:
+                self.outbox.put(b"", 0, reason=reason, rejected=True, finish=[record])
+                self._note(
+                    "finish-reject:" + reason[:40],
+                    f"{self.label} {self.describe()} refused a trace record: {reason}; its spans were delivered",
+                    level=logging.ERROR,
+                )
+            elif verdict is not Verdict.DELIVERED:
+                left.append(record)
+        if not left:
+            return True
+        if not self.outbox.put(b"", 0, reason="trace records not sent yet", finish=left):
+            self._note(
+                "outbox-full-finish",
+                f"outbox {self.outbox.root} is full or not writable: {len(left)} trace record(s) for "
+                f"{self.describe()} are lost (their spans were delivered)",
+                level=logging.ERROR,
+            )
+        return False
+
+    def _send_record(self, record: Mapping[str, Any], deadline: float) -> tuple[Verdict, str]:
+        """One record, retried with backoff until delivered, refused, past ``deadline`` or aborted."""
+        attempt = 0
+        if self._deadline is not None:  # the exit hook's budget bounds these requests too
+            deadline = min(deadline, self._deadline)
+        while True:
+            if self._abort.is_set():
+                return Verdict.RETRY, "shutting down"
+            timeout = min(self._client.timeout, max(deadline - time.monotonic(), 1.0))
+            try:
+                verdict, reason, retry_after = self._send_finish(record, timeout)
+            except Exception as exc:  # a bug here must not lose the record: keep it for later
+                self._note("finish-send", f"error while sending a trace record: {exc!r}", level=logging.ERROR)
+                return Verdict.RETRY, repr(exc)
+            if verdict in (Verdict.DELIVERED, Verdict.REJECT):
+                if verdict is Verdict.REJECT:
+                    self._record_failure(verdict, reason)
+                return verdict, reason
+            self._record_failure(verdict, reason)
+            delay = self._backoff.delay(attempt, retry_after)
+            attempt += 1
+            if verdict is not Verdict.RETRY or time.monotonic() + delay > deadline or self._abort.wait(delay):
+                return verdict, reason
+
+    def _record_pool(self) -> Any:
+        with self._lock:
+            if self._records_pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._records_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tracekit-records")
+            return self._records_pool
+
     def _drain(self, seconds: float, bounded: bool = False) -> None:
         """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure).
 
@@ -459,15 +567,22 @@ class ReliableExporter(SpanExporter):
         except (OSError, ValueError):
             self.outbox.reject(entry, "unreadable outbox file")
             return True
-        verdict, reason, _ = self._attempt(body, timeout=None if timeout is None else min(timeout, self._client.timeout))
+        if body or not entry.finish:
+            verdict, reason, _ = self._attempt(body, timeout=None if timeout is None else min(timeout, self._client.timeout))
+        else:
+            verdict, reason = Verdict.DELIVERED, ""  # only the trace records were left
         if verdict is Verdict.DELIVERED:
             self.outbox.done(entry)
+            finished = self._finish(entry.finish, 0.0)
             with self._lock:
                 if entry.mine:
                     self._spilled = max(self._spilled - entry.spans, 0)
                     self._delivered += entry.spans
                 else:
                     self._resent += entry.spans
+            if not finished:
+                self._mark_down()  # the records went back to the outbox: try again at the next probe
+                return False
             self._mark_up()
             return True
         self._record_failure(verdict, reason)

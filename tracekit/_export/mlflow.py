@@ -6,6 +6,12 @@ the first time a batch is sent (by id, else by name -- created if missing -- els
 the default ``0``), authentication and TLS follow MLflow's own client variables.
 Reliability (retries, outbox, counts) comes from :class:`ReliableExporter`.
 
+After a batch holding the root of a trace that sent a ``traceparent`` (a gateway may
+have added spans, and filed the trace elsewhere first) is delivered, the trace gets its
+record with ``StartTraceV3`` (:mod:`tracekit._export._trace_info`), which files it in the
+user's experiment and freezes its totals; a fragment of a caller's trace gets one only
+while the caller's root has not filed it.
+
 >>> exporter = MlflowExporter("http://127.0.0.1:5000", experiment_name="support-bot")  # doctest: +SKIP
 """
 
@@ -19,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from tracekit._export._encode import mlflow_ready
 from tracekit._export._experiments import resolve_experiment
-from tracekit._export._http import HttpClient, mlflow_auth_headers, mlflow_tls
+from tracekit._export._http import HttpClient, TransportError, mlflow_auth_headers, mlflow_tls
 from tracekit._export._reader import read_trace
-from tracekit._export._retry import Verdict
+from tracekit._export._retry import Verdict, classify
 from tracekit._export._sender import DestinationError, ReliableExporter
+from tracekit._export._trace_info import FRAGMENT, trace_infos, with_experiment
 from tracekit._redact import needs_credentials, redact_url
 
 if TYPE_CHECKING:
@@ -156,3 +163,54 @@ class MlflowExporter(ReliableExporter):
 
     def _headers(self) -> dict[str, str]:
         return {"x-mlflow-experiment-id": self.experiment()}
+
+    def _finish_records(self, spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
+        return trace_infos(spans)
+
+    def _send_finish(self, record: Mapping[str, Any], timeout: float | None) -> tuple[Verdict, str, float | None]:
+        """``POST /api/3.0/mlflow/traces`` (``StartTraceV3``) for one trace."""
+        from tracekit._export._retry import retry_after_seconds
+
+        try:
+            body = with_experiment(record, self.experiment())
+        except DestinationError as exc:
+            return exc.verdict, exc.message, None
+        try:
+            result = self._client.request("POST", f"{self.tracking_uri}/api/3.0/mlflow/traces", json_body=body, timeout=timeout)
+        except TransportError as exc:
+            return Verdict.RETRY, f"cannot reach {self.describe()}: {exc}", None
+        return classify(result.status), result.reason(), retry_after_seconds(result.headers)
+
+    def _records_to_send(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """A root's record always goes (it also freezes the trace's token and cost totals
+        against a gateway's spans that arrive later: mlflow 3.17.2 sums a late span whose
+        parent has not arrived yet as if it had no ancestor). A fragment's record goes only
+        while the caller's root has neither reached the server nor filed the trace -- it
+        would overwrite the caller's name, state and timing; one ``batchGetInfos`` call
+        asks for all of a batch's fragments. Any doubt sends them all."""
+        fragments = [r for r in records if r.get(FRAGMENT)]
+        if not fragments:
+            return list(records)
+        try:
+            result = self._client.request(
+                "POST",
+                f"{self.tracking_uri}/api/3.0/mlflow/traces/batchGetInfos",
+                json_body={"trace_ids": [str(r.get("trace_id")) for r in fragments]},
+            )
+        except TransportError:
+            return list(records)
+        if result.status != 200:
+            return list(records)
+        try:
+            found = {str(i.get("trace_id")): i for i in result.json().get("trace_infos") or [] if isinstance(i, dict)}
+        except (ValueError, AttributeError):
+            return list(records)
+        needed: list[Mapping[str, Any]] = []
+        for record in records:
+            info = found.get(str(record.get("trace_id"))) if record.get(FRAGMENT) else None
+            if info is not None:
+                finalized = (info.get("trace_metadata") or {}).get("mlflow.trace.infoFinalized") == "true"
+                if finalized or info.get("state") in ("OK", "ERROR"):
+                    continue  # the caller's root is there: leave its trace alone
+            needed.append(record)
+        return needed

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from tracekit import _attributes as attr
 from tracekit import _errors
 from tracekit._model import (
+    CONTINUES_REMOTE,
     PREVIEW_CHARS,
     TRACE_ID_PREFIX,
     SpanData,
@@ -365,7 +366,7 @@ _TRACE_COLUMNS = (
 
 
 _SUMMARY_PREFIXES = (attr.TRACE_TAG_PREFIX, attr.TRACE_METADATA_PREFIX, "gen_ai.usage.")  # is_summary_key, inlined
-_SUMMARY_KEYS = frozenset({attr.SESSION_ID, attr.USER_ID, attr.TOKEN_USAGE, attr.SPAN_TYPE})
+_SUMMARY_KEYS = frozenset({attr.SESSION_ID, attr.USER_ID, attr.TOKEN_USAGE, attr.SPAN_TYPE, attr.REMOTE_PARENT})
 _IN_CHUNK = 500  # trace ids per "IN (...)" query, well under SQLite's parameter limit
 _INSERT_TRACE = (
     "INSERT OR REPLACE INTO traces (trace_id, name, start_ns, end_ns, status, tags, metadata,"
@@ -440,7 +441,8 @@ class _Light:
         """``texts``: the span's full attributes; only a root keeps its input/output texts."""
         self.trace_id, self.span_id, self.parent_id, self.name = trace_id, span_id, parent_id, name
         self.start, self.end, self.status, self.message = start, end, status, message
-        root = parent_id is None
+        # a root, or this process's top span of a trace continued from a caller
+        root = parent_id is None or summary.get(attr.REMOTE_PARENT) is True
         self.summary = summary
         self.inputs = texts.get(attr.SPAN_INPUTS) if root else None
         self.outputs = texts.get(attr.SPAN_OUTPUTS) if root else None
@@ -589,10 +591,14 @@ def _trace_row_of(spans: Sequence[_Light], now_ns: int) -> tuple[Any, ...]:
     never decoded and re-encoded (a JSON string attribute previews as its text).
     """
     root = next((s for s in spans if s.parent_id is None), None)
+    if root is None:  # a fragment continuing a caller's trace ends with its local top span
+        root = next((s for s in spans if s.summary.get(attr.REMOTE_PARENT) is True), None)
     previews = (_raw_preview(root.inputs), _raw_preview(root.outputs)) if root is not None else (None, None)
     if len(spans) == 1:
         [one] = spans
         tags, metadata, session_id, user_id = trace_facts([one.summary])
+        if root is not None and root.parent_id is not None:
+            metadata = {**metadata, CONTINUES_REMOTE: root.parent_id}
         usage = _usage_from_attributes(one.summary)
         status = ("ERROR" if one.status == "ERROR" else "OK") if root is not None else "IN_PROGRESS"
         return _row(
@@ -741,14 +747,14 @@ def _refresh_trace(conn: sqlite3.Connection, trace_id: str, now_ns: int) -> None
     """
     rows = conn.execute(
         "SELECT trace_id, span_id, parent_id, name, start_ns, end_ns, status, status_message,"
-        " CASE WHEN parent_id IS NULL THEN attributes ELSE summary END"
+        " CASE WHEN parent_id IS NULL OR instr(summary, ?) > 0 THEN attributes ELSE summary END"
         " FROM spans WHERE trace_id = ?",
-        (trace_id,),
+        (f'"{attr.REMOTE_PARENT}"', trace_id),
     ).fetchall()
     spans = []
     for r in rows:
         attributes = json.loads(r[8])  # the root's full attributes, else the summary column
-        root = r[2] is None
+        root = r[2] is None or attributes.get(attr.REMOTE_PARENT) is True
         spans.append(
             _Light(
                 r[0],
