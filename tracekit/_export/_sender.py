@@ -122,6 +122,7 @@ class ReliableExporter(SpanExporter):
         self._deadline: float | None = None
         self._exit_probed = False
         self._health_restored = False
+        self._records_pool: Any = None  # threads sending trace records, made on first use
 
     def _restore_health(self) -> None:
         """Start as "down" when an earlier process found the destination down and its
@@ -140,7 +141,6 @@ class ReliableExporter(SpanExporter):
             self._down_since = now
             self._failures_in_row = 1
             self._next_probe = now + random.uniform(0.5, 1.0)
-        self._records_pool: Any = None  # threads sending trace records, made on first use
 
     # --- what subclasses provide ----------------------------------------------------------
     def _url(self) -> str:
