@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO, cast
@@ -143,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreSchemaError as exc:
         print(f"tracekit: error: {exc}", file=err)
+        return 1
+    except sqlite3.Error as exc:  # a store that went bad while reading (locked, corrupt, disk)
+        print(f"tracekit: error: cannot read the trace store {ctx.store_path()}: {exc}", file=err)
         return 1
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error. Point stdout at

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from tracekit._store._prune import SizeCap
 from tracekit._store._sqlite import SQLiteStore, default_store_path
+from tracekit._store._status import note_write_error
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -37,10 +39,13 @@ class SQLiteSpanExporter(SpanExporter):
     'SUCCESS'
     """
 
-    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None, *, max_mb: float | None = None) -> None:
+        """``max_mb``: the store's size cap (``store_max_mb``); the oldest traces are
+        pruned on the export thread once the store grows past it."""
         if store is None:
             store = default_store_path()
         self.store = store if isinstance(store, SQLiteStore) else SQLiteStore(store)
+        self._cap = None if max_mb is None else SizeCap(self.store, int(max_mb * 1024 * 1024))
         self._lock = threading.Lock()
         self._shutdown = False
         self._failures = 0
@@ -65,7 +70,13 @@ class SQLiteSpanExporter(SpanExporter):
                     exc,
                     self._failures,
                 )
+            note_write_error(self.store.path, f"could not write {len(spans)} span(s): {exc}")
             return SpanExportResult.FAILURE
+        if self._cap is not None:
+            try:
+                self._cap.after_write()
+            except Exception as exc:  # the cap is housekeeping: the spans are written
+                logger.warning("tracekit: could not prune %s to its size cap: %s", self.store.path, exc)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
