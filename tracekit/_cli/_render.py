@@ -173,6 +173,9 @@ def trace_list(
         _fit.drop("IN", "OUT"),
         _fit.clip_column("NAME", 10),
         _fit.drop("START"),
+        _fit.drop("TOTAL"),
+        _fit.drop("COST"),
+        _fit.drop("DURATION"),
     ]
     return _fit.render(_fit.fit(columns, width, steps, grow="NAME"), style, width)
 
