@@ -142,7 +142,11 @@ class SizeCap:
 
 
 def _file_bytes(store: SQLiteStore) -> int:
-    try:
-        return store.path.stat().st_size
-    except OSError:
-        return 0
+    """The store file plus its write-ahead log (recent writes wait there until a checkpoint)."""
+    total = 0
+    for path in (store.path, store.path.with_name(store.path.name + "-wal")):
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    return total
