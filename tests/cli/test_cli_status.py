@@ -56,7 +56,7 @@ def test_store_and_the_app_configured_in_code(tmp_path: Path) -> None:
         "last_write_error": None,
     }
     text = tracekit(env_for(home), "status").stdout
-    assert f"(exited) -c, configured " in text and f": sqlite:///{store}\n" in text
+    assert "(exited) -c, configured " in text and f": sqlite:///{store}\n" in text
     assert f"store:        {home / 'traces.db'} (not created yet)\n" in text
     shown = tracekit(env_for(home), "--store", str(store), "status").stdout
     assert f"store:        {store}: 1 trace(s), " in shown
@@ -73,7 +73,7 @@ def test_last_write_error_is_shown(tmp_path: Path) -> None:
     proc = tracekit(env, "status")
     assert proc.returncode == 0, proc.stderr
     assert f"store:        {bad}: {bad} is not a trace store: not an SQLite database file\n" in proc.stdout
-    assert f"  write error: " in proc.stdout and "could not write 1 span(s): file is not a database" in proc.stdout
+    assert "  write error: " in proc.stdout and "could not write 1 span(s): file is not a database" in proc.stdout
     check = tracekit(env, "status", "--check")
     assert check.returncode == 1
     assert check.stderr == f"tracekit: error: status --check: {bad} is not a trace store: not an SQLite database file\n"

@@ -86,7 +86,8 @@ def test_server_down_fails_and_keeps_the_last_run_counts(tmp_path: Path) -> None
     proc = cli("status", "--check", env=env)
     assert proc.returncode == 1
     assert one_error_line(proc.stderr) == (
-        f"tracekit: error: status --check: cannot reach the MLflow server at {uri}: ConnectionError: [Errno 111] Connection refused"
+        f"tracekit: error: status --check: cannot reach the MLflow server at {uri}:"
+        " ConnectionError: [Errno 111] Connection refused"
     )
     assert "last run: delivered 7, spilled 3, failed 0, dropped 0" in proc.stdout
     status = json.loads(cli("status", "--json", env=env).stdout)  # the check changed nothing
@@ -122,5 +123,6 @@ def test_otlp_endpoint_up_and_down(tmp_path: Path) -> None:
     proc = cli("status", "--check", env={**base, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint})
     assert proc.returncode == 1
     assert one_error_line(proc.stderr) == (
-        f"tracekit: error: status --check: cannot reach the OTLP endpoint {endpoint}: ConnectionError: [Errno 111] Connection refused"
+        f"tracekit: error: status --check: cannot reach the OTLP endpoint {endpoint}:"
+        " ConnectionError: [Errno 111] Connection refused"
     )

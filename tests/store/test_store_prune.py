@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from store_spans import MS, T0, make_span
 
-from tracekit._store import SQLiteSpanExporter, SQLiteStore
-from tracekit._store import _prune
+from tracekit._store import SQLiteSpanExporter, SQLiteStore, _prune
 from tracekit._store._prune import prune, prune_to_size, used_bytes
 
 
