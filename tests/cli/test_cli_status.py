@@ -31,7 +31,7 @@ def test_store_and_the_app_configured_in_code(tmp_path: Path) -> None:
     app = textwrap.dedent(
         f"""
         import tracekit
-        tracekit.configure(tracking_uri="sqlite:///{store}", sample_rate=0.5)
+        tracekit.configure(tracking_uri="sqlite:///{store}", service_name="billing")
         with tracekit.start_span("one"):
             pass
         tracekit.flush()
@@ -45,7 +45,7 @@ def test_store_and_the_app_configured_in_code(tmp_path: Path) -> None:
     app_process = status["app_process"]
     assert app_process["running"] is False and app_process["program"] == "-c"
     assert app_process["settings"]["tracking_uri"] == f"sqlite:///{store}"
-    assert app_process["settings"]["sample_rate"] == 0.5
+    assert app_process["settings"]["service_name"] == "billing"
     # this shell's environment names the default store; the app wrote elsewhere
     assert status["tracking_uri"] == f"sqlite:///{home / 'traces.db'}"
     assert status["store"] == {

@@ -251,4 +251,4 @@ def test_conflicting_mlflow_tls_variables_are_a_configuration_error_not_an_inter
 def test_a_misspelt_setting_names_the_closest_one() -> None:
     with pytest.raises(tracekit.ConfigError) as raised:
         tracekit.configure(sample_rat=0.5)
-    assert str(raised.value).endswith("redact_arguments (did you mean sample_rate?)")
+    assert str(raised.value).endswith("redact_arguments, store_max_mb (did you mean sample_rate?)")
