@@ -94,6 +94,14 @@ def test_unreadable(tmp_path: Path) -> None:
         (["traces", "prune"], "tracekit: error: traces prune needs --older-than AGE and/or --keep N"),
         (["traces", "prune", "--older-than", "soon"], "tracekit: error: bad --older-than: 'soon' is neither"),
         (["traces", "list", "--since", "yesterday"], "tracekit: error: bad --since: 'yesterday' is neither"),
+        (
+            ["traces", "list", "--tag", "novalue"],
+            "tracekit: error: argument --tag: expected KEY=VALUE, got 'novalue' (see `tracekit traces list --help`)",
+        ),
+        (["traces", "list", "--limit", "0"], "tracekit: error: argument --limit: must be at least 1"),
+        (["traces", "list", "--status", "MAYBE"], "tracekit: error: argument --status: invalid choice: 'MAYBE'"),
+        (["traces", "prune", "--keep", "-1"], "tracekit: error: argument --keep: must be at least 0"),
+        (["traces", "nonsense"], "tracekit: error: argument COMMAND: invalid choice: 'nonsense'"),
     ],
 )
 def test_usage_mistakes(tmp_path: Path, argv: list[str], message: str) -> None:

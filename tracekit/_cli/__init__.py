@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from tracekit._cli._base import CliError, Context, Handler, RegisterFn, SubParsers
 from tracekit._errors import ConfigError
@@ -74,6 +74,11 @@ class _Parser(argparse.ArgumentParser):
             default=default,
             help="force colour on or off (default: on for a terminal unless NO_COLOR is set)",
         )
+
+
+    def error(self, message: str) -> NoReturn:
+        """A usage error as one line (argparse's default prints the whole usage first)."""
+        self.exit(2, f"tracekit: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

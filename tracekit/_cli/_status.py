@@ -129,11 +129,15 @@ def _app_process(record: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    return str(count)
+    """``512 bytes``, ``4.2 MB``."""
+    if count < 1024:
+        return f"{count} bytes"
+    value = float(count)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -15,6 +15,7 @@ pages) with the limit.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -55,10 +56,7 @@ def prune(
             return deleted
 
 
-def _victims(conn: object, older_than_ns: int | None, keep: int | None, cut: int) -> list[str]:
-    import sqlite3
-
-    assert isinstance(conn, sqlite3.Connection)
+def _victims(conn: sqlite3.Connection, older_than_ns: int | None, keep: int | None, cut: int) -> list[str]:
     where = ["updated_ns <= ?"]
     params: list[object] = [cut]
     if older_than_ns is not None:
@@ -74,10 +72,7 @@ def _victims(conn: object, older_than_ns: int | None, keep: int | None, cut: int
     return [str(r[0]) for r in conn.execute(sql, [*params, PRUNE_BATCH])]
 
 
-def _delete(conn: object, ids: list[str]) -> None:
-    import sqlite3
-
-    assert isinstance(conn, sqlite3.Connection)
+def _delete(conn: sqlite3.Connection, ids: list[str]) -> None:
     marks = ",".join("?" * len(ids))
     for table in ("spans", "uploads", "traces"):
         conn.execute(f"DELETE FROM {table} WHERE trace_id IN ({marks})", ids)
