@@ -110,3 +110,13 @@ def test_usage_mistakes(tmp_path: Path, argv: list[str], message: str) -> None:
     proc = tracekit(tmp_path, "--store", str(db), *argv)
     assert proc.returncode == 2
     assert one_line(proc).startswith(message)
+
+
+def test_a_store_damaged_past_its_header(tmp_path: Path) -> None:
+    # a real SQLite header, then garbage: SQLite itself finds the damage while reading
+    db = tmp_path / "damaged.db"
+    db.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    proc = tracekit(tmp_path, "--store", str(db), "traces", "list")
+    assert proc.returncode == 1
+    line = one_line(proc)
+    assert line.startswith("tracekit: error: ") and str(db) in line

@@ -151,7 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tracekit: error: {exc}", file=err)
         return 1
     except sqlite3.Error as exc:  # a store that went bad while reading (locked, corrupt, disk)
-        print(f"tracekit: error: cannot read the trace store {ctx.store_path()}: {exc}", file=err)
+        try:
+            where = f" {ctx.store_path()}"
+        except CliError:
+            where = ""
+        print(f"tracekit: error: cannot use the trace store{where}: {exc}", file=err)
         return 1
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error. Point stdout at
