@@ -74,3 +74,41 @@ def test_tiny_columns_value_is_read_as_60(
     at_60 = run(capsys, "--store", str(sample_db), "traces", "list")
     monkeypatch.setenv("COLUMNS", "20")
     assert run(capsys, "--store", str(sample_db), "traces", "list") == at_60
+
+
+def test_real_terminal_width_without_columns(sample_db: Path) -> None:
+    # a pseudo-terminal 70 columns wide, COLUMNS unset: the CLI asks the terminal
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 70, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES") and not k.startswith("TRACEKIT_")}
+    env.update(PYTHONPATH=os.pathsep.join(sys.path), NO_COLOR="1", TZ="UTC")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracekit", "--store", str(sample_db), "traces", "list"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.returncode == 0, proc.stderr
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    assert lines[0].startswith("TRACE ID") and max(len(line) for line in lines) <= 70
+    assert lines[-1].split()[0] == "0af7651916cd43dd8448eb211c803"  # short ids: the full layout is 113 wide
