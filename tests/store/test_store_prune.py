@@ -88,8 +88,14 @@ def test_exporter_keeps_the_store_under_its_cap(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(_prune, "CAP_CHECK_INTERVAL_S", 0.0)  # measure after every batch, not every 10 s
     exporter = SQLiteSpanExporter(tmp_path / "capped.db", max_mb=1)
     big = {"mlflow.spanInputs": json.dumps("y" * 8000)}
+    cap = exporter._cap
+    assert cap is not None
     for t in range(1, 301):  # ~2.4 MB in all
         assert exporter.export([make_span(t, 1, start_ms=t, end_ms=t + 1, attributes=big)]).name == "SUCCESS"
+    cap.wait()
+    cap.after_write()  # the batches written while the last prune ran
+    cap.wait()
+    assert cap.deleted > 100
     assert used_bytes(exporter.store) <= 1024 * 1024
     kept = trace_ids(exporter.store)
     assert kept[-1] == 300 and kept == list(range(kept[0], 301))  # the oldest went, the rest is whole

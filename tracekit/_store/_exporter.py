@@ -73,10 +73,7 @@ class SQLiteSpanExporter(SpanExporter):
             note_write_error(self.store.path, f"could not write {len(spans)} span(s): {exc}")
             return SpanExportResult.FAILURE
         if self._cap is not None:
-            try:
-                self._cap.after_write()
-            except Exception as exc:  # the cap is housekeeping: the spans are written
-                logger.warning("tracekit: could not prune %s to its size cap: %s", self.store.path, exc)
+            self._cap.after_write()  # prunes on its own thread when the store is over its cap
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:

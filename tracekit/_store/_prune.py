@@ -111,29 +111,47 @@ def prune_to_size(store: SQLiteStore, max_bytes: int) -> int:
 
 
 class SizeCap:
-    """Keeps a store under ``max_bytes``: ``after_write()`` is called by the store
-    exporter after each batch, measures at most every ``CAP_CHECK_INTERVAL_S`` and
-    prunes the oldest traces on the exporter's own (background) thread."""
+    """Keeps a store under ``max_bytes``. The store exporter calls ``after_write()`` after
+    each batch; at most every ``CAP_CHECK_INTERVAL_S`` it compares the file size with the
+    cap (a ``stat``), and when over, prunes the oldest traces on a thread of its own, so
+    neither the export thread nor an app thread writing under back-pressure waits."""
 
     def __init__(self, store: SQLiteStore, max_bytes: int) -> None:
         self.store = store
         self.max_bytes = max_bytes
         self._next = 0.0
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.deleted = 0  # traces pruned so far (for tests and diagnostics)
 
-    def after_write(self) -> int:
-        """Prune if due and over the cap; return how many traces were deleted."""
+    def after_write(self) -> None:
+        """Start a prune in the background if one is due and the store is over the cap."""
         now = time.monotonic()
-        if now < self._next or not self._lock.acquire(blocking=False):
-            return 0
-        try:
+        with self._lock:
+            if now < self._next or (self._thread is not None and self._thread.is_alive()):
+                return
             self._next = now + CAP_CHECK_INTERVAL_S
-            # cheap first test: the file (plus its WAL) cannot hold more than its size
+            # cheap first test: the live data cannot be larger than the files
             if _file_bytes(self.store) <= self.max_bytes * CAP_TARGET:
-                return 0
-            return prune_to_size(self.store, self.max_bytes)
-        finally:
-            self._lock.release()
+                return
+            self._thread = threading.Thread(target=self._prune, name="tracekit-store-cap", daemon=True)
+            self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a prune in progress (tests; shutdown need not wait: each step commits)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _prune(self) -> None:
+        import logging
+
+        try:
+            self.deleted += prune_to_size(self.store, self.max_bytes)
+        except Exception as exc:  # housekeeping: the spans are written; try again later
+            logging.getLogger("tracekit").warning(
+                "tracekit: could not prune %s to its size cap: %s", self.store.path, exc
+            )
 
 
 def _file_bytes(store: SQLiteStore) -> int:
