@@ -26,7 +26,7 @@ def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     ls.add_argument("--status", type=str.upper, choices=STATUSES, help="only traces with this status")
     ls.add_argument("--since", metavar="TIME", help="started at or after TIME: ISO time or age (10m, 2h, 1d)")
     ls.add_argument("--until", metavar="TIME", help="started before TIME: ISO time or age")
-    ls.add_argument("--session", metavar="ID", help="only traces of this session (tracekit.update_trace(session_id=...))")
+    ls.add_argument("--session", metavar="ID", help="only traces of this session (update_current_trace(session_id=...))")
     ls.add_argument("--user", metavar="ID", help="only traces of this user")
     ls.add_argument(
         "--tag", metavar="KEY=VALUE", action="append", default=[], type=_tag, help="only traces with this tag (repeatable)"
