@@ -60,6 +60,9 @@ class Settings:
     #: False (none), or extra names/glob patterns on top of the built-in rule
     redact_arguments: bool | tuple[str, ...] = True
     propagate_threads: bool = True  # ThreadPoolExecutor work nests under the submitting span
+    #: the local store's size cap in MB: past it, the oldest traces are pruned in the
+    #: background (None: no cap)
+    store_max_mb: float | None = None
 
     @property
     def is_local(self) -> bool:
@@ -176,6 +179,10 @@ def _validate(name: str, value: Any) -> Any:
         return value
     if name == "redact_arguments":
         return _redact_arguments(value)
+    if name == "store_max_mb":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # unset or an empty variable: no cap
+        return _number(name, value, float, 1.0, None)
     closest = difflib.get_close_matches(name, OPTIONS, n=1)
     hint = f" (did you mean {closest[0]}?)" if closest else ""
     raise ConfigError(name, value, "one of the settings: " + ", ".join(OPTIONS) + hint)
@@ -226,6 +233,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "service_name": ("TRACEKIT_SERVICE_NAME", "OTEL_SERVICE_NAME"),
     "redact_arguments": ("TRACEKIT_REDACT_ARGUMENTS",),
     "propagate_threads": ("TRACEKIT_PROPAGATE_THREADS",),
+    "store_max_mb": ("TRACEKIT_STORE_MAX_MB",),
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos
 _OTHER_ENV: Final = frozenset(

@@ -19,12 +19,15 @@ def build(settings: Settings, environ: Mapping[str, str] | None = None) -> list[
     """The exporters for ``settings``: the local store or an MLflow server, plus OTLP
     when the standard ``OTEL_EXPORTER_OTLP_*`` settings name an endpoint."""
     env = os.environ if environ is None else environ
+    from tracekit._process_status import write_process_status
+
+    write_process_status(settings)  # what `tracekit status` shows of a configure() call
     exporters: list[SpanExporter] = []
     store_path = settings.store_path
     if store_path is not None:
         from tracekit._store import SQLiteSpanExporter
 
-        exporters.append(SQLiteSpanExporter(store_path))
+        exporters.append(SQLiteSpanExporter(store_path, max_mb=settings.store_max_mb))
     else:
         from tracekit._export.mlflow import MlflowExporter
 

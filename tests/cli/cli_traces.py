@@ -67,6 +67,7 @@ def sample_spans() -> list[ReadableSpan]:
                 attr.SPAN_OUTPUTS: json.dumps("Paris"),
                 attr.TRACE_TAG_PREFIX + "env": "dev",
                 attr.SESSION_ID: "sess-1",
+                attr.USER_ID: "ada",
             },
         ),
         span(
@@ -83,6 +84,7 @@ def sample_spans() -> list[ReadableSpan]:
                 attr.LLM_MODEL: "gpt-4o-mini",
                 attr.TOKEN_USAGE: _usage(120, 30),
                 attr.STREAM_TTFT_MS: 180.5,
+                attr.COST_TOTAL: 0.00042,
             },
         ),
         span(AGENT_TRACE, 0x3, 0x1, "lookup", "TOOL", 620, 700, error="KeyError: 'france'"),
@@ -98,6 +100,7 @@ def sample_spans() -> list[ReadableSpan]:
             attributes={
                 attr.LLM_MODEL: "claude-sonnet-4-5",
                 attr.TOKEN_USAGE: _usage(200, 12),
+                attr.LLM_COST: json.dumps({"input_cost": 0.0006, "output_cost": 0.00018, "total_cost": 0.00078}),
                 attr.STREAM_INCOMPLETE: True,
                 attr.STREAM_END_REASON: "closed",
             },

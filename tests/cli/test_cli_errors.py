@@ -62,7 +62,7 @@ def test_unexpected_errors_are_one_line(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("tracekit._store.SQLiteStore.list_traces", broken)
+    monkeypatch.setattr("tracekit._store._query.find_traces", broken)
     code, _, err = run(capsys, "--store", str(sample_db), "traces", "list")
     assert code == 1
     assert err == "tracekit: internal error: OSError: disk on fire (TRACEKIT_DEBUG=1 shows more)\n"

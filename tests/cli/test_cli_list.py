@@ -30,7 +30,9 @@ def test_json_is_parseable_and_complete(sample_db: Path, capsys: pytest.CaptureF
     assert code == 0
     listed = json.loads(out)
     assert [t["trace_id"] for t in listed] == [f"tr-{t:032x}" for t in (PARTIAL_TRACE, ERROR_TRACE, AGENT_TRACE)]
+    costs = [t.pop("cost_usd") for t in listed]
     assert listed == [info.to_dict() for info in SQLiteStore(sample_db).list_traces()]
+    assert costs == [None, None, pytest.approx(0.0012)]  # 0.00042 (tracekit key) + 0.00078 (mlflow.llm.cost)
     agent = listed[2]
     assert agent["token_usage"] == {"input_tokens": 320, "output_tokens": 42, "total_tokens": 362}
     assert (agent["session_id"], agent["tags"], agent["span_count"]) == ("sess-1", {"env": "dev"}, 5)

@@ -254,4 +254,4 @@ def test_a_misspelt_setting_names_the_closest_one() -> None:
     message = str(raised.value)
     assert message.startswith("sample_rat=0.5 is invalid: expected one of the settings: enabled, tracking_uri")
     assert message.endswith(" (did you mean sample_rate?)")
-    assert all(name in message for name in ("redact_arguments", "propagate_context", "propagate_threads"))
+    assert all(name in message for name in ("redact_arguments", "propagate_context", "propagate_threads", "store_max_mb"))

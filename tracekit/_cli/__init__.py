@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from tracekit._cli._base import CliError, Context, Handler, RegisterFn, SubParsers
 from tracekit._errors import ConfigError
@@ -74,6 +75,11 @@ class _Parser(argparse.ArgumentParser):
             default=default,
             help="force colour on or off (default: on for a terminal unless NO_COLOR is set)",
         )
+
+
+    def error(self, message: str) -> NoReturn:
+        """A usage error as one line (argparse's default prints the whole usage first)."""
+        self.exit(2, f"tracekit: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreSchemaError as exc:
         print(f"tracekit: error: {exc}", file=err)
+        return 1
+    except sqlite3.Error as exc:  # a store that went bad while reading (locked, corrupt, disk)
+        try:
+            where = f" {ctx.store_path()}"
+        except CliError:
+            where = ""
+        print(f"tracekit: error: cannot use the trace store{where}: {exc}", file=err)
         return 1
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error. Point stdout at

@@ -12,6 +12,8 @@ from typing import TextIO
 from tracekit._store import SQLiteStore, default_store_path, store_path_from_uri
 
 TRACKING_URI_ENV = "TRACEKIT_TRACKING_URI"
+MIN_WIDTH = 60
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class CliError(Exception):
@@ -36,6 +38,21 @@ class Context:
     out: TextIO
     err: TextIO
 
+    def width(self) -> int | None:
+        """Columns to fit: ``COLUMNS``, else the terminal's width; ``None`` (no limit) when
+        the output is not a terminal. Never under 60: narrower layouts are not readable."""
+        import shutil
+
+        raw = os.environ.get("COLUMNS", "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            return max(MIN_WIDTH, int(raw))
+        try:
+            if not self.out.isatty():
+                return None
+        except (AttributeError, ValueError):  # a closed or odd stream
+            return None
+        return max(MIN_WIDTH, shutil.get_terminal_size((100, 24)).columns)
+
     def store_path(self) -> Path:
         """``--store``, else ``$TRACEKIT_TRACKING_URI`` when it is sqlite, else the default file."""
         spec = self.store_spec
@@ -44,6 +61,12 @@ class Context:
             spec = env if env.startswith("sqlite:") else None
         if spec is None:
             return default_store_path()
+        if "://" in spec and not spec.startswith("sqlite:"):
+            raise CliError(
+                f"--store {spec!r} is a URL, but the CLI reads a local trace store file (a path or sqlite:///PATH);"
+                " traces sent to a server are read in its own UI",
+                exit_code=2,
+            )
         try:
             return store_path_from_uri(spec)
         except ValueError as exc:
@@ -54,7 +77,40 @@ class Context:
         path = self.store_path()
         if not path.exists():
             raise CliError(f"no traces yet at {path} — run an instrumented app or `tracekit demo`")
+        check_store_file(path)
         return SQLiteStore(path)
+
+
+def check_store_file(path: Path) -> None:
+    """Raise a one-line :class:`CliError` when ``path`` is not a trace store tracekit can read.
+
+    Checked before SQLite opens the file: opening would also *create* tracekit's tables
+    in someone else's SQLite database.
+    """
+    if path.is_dir():
+        raise CliError(f"{path} is a directory, not a trace store file (give the .db file inside, e.g. {path / 'traces.db'})")
+    try:
+        with path.open("rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise CliError(f"cannot read the trace store {path}: {exc.strerror or exc}") from None
+    if header and header != SQLITE_HEADER:
+        raise CliError(f"{path} is not a trace store: not an SQLite database file")
+    if not header:
+        return  # an empty file: a store created but never written
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise CliError(f"{path} is not a readable trace store: {exc}") from None
+    if tables and "traces" not in tables and version == 0:
+        raise CliError(f"{path} is an SQLite database, but not a tracekit trace store (it has no traces table)")
 
 
 Handler = Callable[[argparse.Namespace, Context], int]

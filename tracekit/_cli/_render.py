@@ -103,21 +103,31 @@ def clip(text: str, width: int, style: Style) -> str:
 Cell = tuple[str, str | None]  # (plain text, style name or None)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], style: Style) -> list[str]:
-    """Left-aligned columns two spaces apart; the last column is not padded."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, (text, _) in enumerate(row):
-            widths[i] = max(widths[i], len(text))
-    lines = [_join([(h, "bold") for h in headers], widths, style)]
-    lines += [_join(row, widths, style) for row in rows]
-    return lines
+def format_cost(usd: float | None) -> str:
+    """US dollars, with more digits for the small amounts one call costs.
+
+    >>> format_cost(0.00042), format_cost(1.5), format_cost(None)
+    ('$0.00042', '$1.50', '-')
+    """
+    if usd is None:
+        return "-"
+    if usd >= 1:
+        return f"${usd:.2f}"
+    return f"${usd:.5f}".rstrip("0").rstrip(".") if usd else "$0"
 
 
-def _join(cells: Sequence[Cell], widths: Sequence[int], style: Style) -> str:
-    last = len(cells) - 1
-    parts = [style.paint(text if i == last else text.ljust(widths[i]), s) for i, (text, s) in enumerate(cells)]
-    return "  ".join(parts).rstrip()
+def short_ids(ids: Sequence[str]) -> list[str]:
+    """The shortest prefixes (at least 8 hex digits, without ``tr-``) that tell ``ids`` apart.
+
+    >>> short_ids(["tr-0af7651916cd43dd8448eb211c80319c", "tr-5b8efff798038103d269b633813fc60c"])
+    ['0af76519', '5b8efff7']
+    """
+    bare = [i.removeprefix("tr-") for i in ids]
+    for length in range(8, 33):
+        cut = [b[:length] for b in bare]
+        if len(set(cut)) == len(set(bare)):
+            return cut
+    return bare
 
 
 def _trace_status(info: TraceInfo) -> str:
@@ -125,21 +135,54 @@ def _trace_status(info: TraceInfo) -> str:
     return f"{info.status} (remote parent)" if CONTINUES_REMOTE in info.metadata else info.status
 
 
-def trace_list(infos: Sequence[TraceInfo], style: Style) -> list[str]:
-    """The ``traces list`` table."""
-    headers = ("TRACE ID", "NAME", "START", "DURATION", "STATUS", "TOKENS (IN/OUT/TOTAL)")
-    rows: list[list[Cell]] = [
-        [
-            (info.trace_id, "dim"),
-            (clip(info.name, 40, style), None),
-            (format_time(info.start_time_ns), None),
-            (format_duration(info.duration_ms), None),
-            (_trace_status(info), _STATUS_STYLE.get(info.status)),
-            (format_tokens(info.token_usage), None),
-        ]
-        for info in infos
+def trace_list(
+    infos: Sequence[TraceInfo], style: Style, costs: dict[str, float] | None = None, width: int | None = None
+) -> list[str]:
+    """The ``traces list`` table, fitted to ``width`` columns (``None``: no limit).
+
+    Narrower than the natural layout, it clips names, shortens ids to a prefix
+    ``traces show`` accepts, shortens times, then drops the token detail.
+    """
+    from tracekit._cli import _fit
+
+    costs = costs or {}
+
+    def tokens(info: TraceInfo, key: str) -> Cell:
+        usage = info.token_usage or {}
+        return (str(usage[key]) if key in usage else "-", None)
+
+    columns = [
+        _fit.Column("TRACE ID", [(info.trace_id, "dim") for info in infos]),
+        _fit.Column("NAME", [(info.name, None) for info in infos], clip_to=40),
+        _fit.Column("START", [(format_time(info.start_time_ns), None) for info in infos]),
+        _fit.Column("DURATION", [(format_duration(info.duration_ms), None) for info in infos], right=True),
+        _fit.Column("STATUS", [(_trace_status(info), _STATUS_STYLE.get(info.status)) for info in infos]),
+        _fit.Column("IN", [tokens(info, attr.USAGE_INPUT) for info in infos], right=True),
+        _fit.Column("OUT", [tokens(info, attr.USAGE_OUTPUT) for info in infos], right=True),
+        _fit.Column("TOTAL", [tokens(info, attr.USAGE_TOTAL) for info in infos], right=True),
+        _fit.Column("COST", [(format_cost(costs.get(info.trace_id)), None) for info in infos], right=True),
     ]
-    return table(headers, rows, style)
+
+    def short_id(by: dict[str, _fit.Column]) -> None:
+        column = by["TRACE ID"]
+        column.cells = [(text, "dim") for text in short_ids([info.trace_id for info in infos])]
+
+    def short_time(by: dict[str, _fit.Column]) -> None:
+        by["START"].cells = [(format_time(info.start_time_ns)[5:16], None) for info in infos]
+
+    steps = [
+        _fit.clip_column("NAME", 24),
+        short_id,
+        _fit.clip_column("NAME", 16),
+        short_time,
+        _fit.drop("IN", "OUT"),
+        _fit.clip_column("NAME", 10),
+        _fit.drop("START"),
+        _fit.drop("TOTAL"),
+        _fit.drop("COST"),
+        _fit.drop("DURATION"),
+    ]
+    return _fit.render(_fit.fit(columns, width, steps, grow="NAME"), style, width)
 
 
 # --- the span tree -------------------------------------------------------------------
@@ -171,8 +214,7 @@ def _tree_order(trace: Trace, style: Style) -> list[tuple[SpanData, str, str]]:
     return order
 
 
-def _waterfall(span: SpanData, start: int, total: int, style: Style) -> Cell:
-    width = WATERFALL_WIDTH
+def _waterfall(span: SpanData, start: int, total: int, style: Style, width: int = WATERFALL_WIDTH) -> Cell:
     end = span.end_time_ns if span.end_time_ns is not None else start + total
     offset = min(width - 1, int((span.start_time_ns - start) / total * width))
     length = max(1, round((end - span.start_time_ns) / total * width))
@@ -199,20 +241,17 @@ def _span_note(span: SpanData) -> str:
     return ", ".join(notes)
 
 
-def trace_header(info: TraceInfo, style: Style) -> list[str]:
-    """The lines above the tree: id, name, status, timing, tokens, tags."""
-    lines = [
-        "  ".join(
-            [
-                style.paint(info.trace_id, "dim"),
-                style.paint(info.name, "bold"),
-                style.paint(_trace_status(info), _STATUS_STYLE.get(info.status)),
-                format_duration(info.duration_ms),
-                format_time(info.start_time_ns),
-                f"tokens {format_tokens(info.token_usage)}",
-            ]
-        )
+def trace_header(info: TraceInfo, style: Style, width: int | None = None) -> list[str]:
+    """The lines above the tree: id, name, status, timing, tokens, tags (wrapped to ``width``)."""
+    parts = [
+        (info.trace_id, "dim"),
+        (info.name, "bold"),
+        (_trace_status(info), _STATUS_STYLE.get(info.status)),
+        (format_duration(info.duration_ms), None),
+        (format_time(info.start_time_ns), None),
+        (f"tokens {format_tokens(info.token_usage)}", None),
     ]
+    lines = _wrap(parts, "  ", style, width)
     extra = []
     if info.session_id:
         extra.append(f"session {info.session_id}")
@@ -223,49 +262,92 @@ def trace_header(info: TraceInfo, style: Style) -> list[str]:
     if info.metadata:
         extra.append("metadata " + " ".join(f"{k}={v}" for k, v in sorted(info.metadata.items())))
     if extra:
-        lines.append(style.paint("   ".join(extra), "dim"))
+        lines += _wrap([(e, "dim") for e in extra], "   ", style, width)
     return lines
 
 
-def trace_tree(trace: Trace, style: Style, *, show_io: bool = False) -> list[str]:
-    """The ``traces show`` output: header, then one line per span with its waterfall."""
+def _wrap(parts: Sequence[Cell], sep: str, style: Style, width: int | None) -> list[str]:
+    """``parts`` joined by ``sep``, a new line before a part that would pass ``width``."""
+    lines: list[list[str]] = [[]]
+    used = 0
+    for text, paint in parts:
+        if width is not None:
+            text = clip(text, width, style)
+            if lines[-1] and used + len(sep) + len(text) > width:
+                lines.append([])
+                used = 0
+        used += (len(sep) if lines[-1] else 0) + len(text)
+        lines[-1].append(style.paint(text, paint))
+    return [sep.join(line) for line in lines]
+
+
+def trace_tree(trace: Trace, style: Style, *, show_io: bool = False, width: int | None = None) -> list[str]:
+    """The ``traces show`` output: header, then one line per span with its waterfall.
+
+    Narrower than the natural layout (``width``), it clips span names first, then
+    narrows the waterfall, then drops the notes, model, type and token columns.
+    """
+    from tracekit._cli import _fit
+
     spans = trace.spans
     start = min(s.start_time_ns for s in spans)
     end = max((s.end_time_ns or s.start_time_ns) for s in spans)
     total = max(1, end - start)
     order = _tree_order(trace, style)
-    name_width = min(NAME_WIDTH_MAX, max(len(prefix + span.name) for span, prefix, _ in order))
-    headers = ("SPAN", "TYPE", "STATUS", "DURATION", "TIMELINE".ljust(WATERFALL_WIDTH), "MODEL", "TOKENS", "NOTES")
-    rows: list[list[Cell]] = []
-    details: list[list[str]] = []
-    for span, prefix, stem in order:
-        status = span.status if span.status != "UNSET" else "OK"
-        rows.append(
-            [
-                (clip(prefix + span.name, name_width, style), "bold" if not prefix else None),
-                (span.span_type, None),
-                (_status_text(status, style), _STATUS_STYLE.get(status)),
-                (format_duration(span.duration_ms), None),
-                _waterfall(span, start, total, style),
-                (span.model or "", None),
-                (format_tokens(span.token_usage) if span.token_usage else "", None),
-                (_span_note(span), "dim"),
-            ]
-        )
-        details.append(_details(span, stem, style, show_io))
-    table_lines = table(headers, rows, style)
-    lines = [*trace_header(trace.info, style), "", table_lines[0]]
+    statuses = [span.status if span.status != "UNSET" else "OK" for span, _, _ in order]
+
+    def timeline(bars: int) -> list[Cell]:
+        return [_waterfall(span, start, total, style, bars) for span, _, _ in order]
+
+    columns = [
+        _fit.Column(
+            "SPAN",
+            [(prefix + span.name, "bold" if not prefix else None) for span, prefix, _ in order],
+            clip_to=NAME_WIDTH_MAX,
+        ),
+        _fit.Column("TYPE", [(span.span_type, None) for span, _, _ in order]),
+        _fit.Column("STATUS", [(_status_text(s, style), _STATUS_STYLE.get(s)) for s in statuses]),
+        _fit.Column("DURATION", [(format_duration(span.duration_ms), None) for span, _, _ in order]),
+        _fit.Column("TIMELINE".ljust(WATERFALL_WIDTH), timeline(WATERFALL_WIDTH)),
+        _fit.Column("MODEL", [(span.model or "", None) for span, _, _ in order]),
+        _fit.Column(
+            "TOKENS", [(format_tokens(span.token_usage) if span.token_usage else "", None) for span, _, _ in order]
+        ),
+        _fit.Column("NOTES", [(_span_note(span), "dim") for span, _, _ in order]),
+    ]
+
+    def narrow(bars: int) -> _fit.Step:
+        def step(by: dict[str, _fit.Column]) -> None:
+            column = by["TIMELINE"]
+            column.header, column.cells = "TIMELINE".ljust(bars), timeline(bars)
+
+        return step
+
+    steps = [
+        _fit.clip_column("SPAN", 24),
+        narrow(20),
+        _fit.drop("NOTES"),
+        _fit.drop("MODEL"),
+        _fit.clip_column("SPAN", 16),
+        narrow(12),
+        _fit.drop("TYPE"),
+        _fit.drop("TOKENS"),
+    ]
+    table_lines = _fit.render(_fit.fit(columns, width, steps, grow="SPAN"), style, width)
+    details = [_details(span, stem, style, show_io, width) for span, _, stem in order]
+    lines = [*trace_header(trace.info, style, width), "", table_lines[0]]
     for line, extra in zip(table_lines[1:], details, strict=True):
         lines.append(line)
         lines.extend(extra)
     return lines
 
 
-def _details(span: SpanData, stem: str, style: Style, show_io: bool) -> list[str]:
+def _details(span: SpanData, stem: str, style: Style, show_io: bool, width: int | None = None) -> list[str]:
     indent = stem + "   "
     lines = []
     if span.status == "ERROR" and span.status_message:
-        lines.append(indent + style.paint(f"! {clip(span.status_message, 200, style)}", "red"))
+        room = 200 if width is None else max(10, min(200, width - len(indent) - 2))
+        lines.append(indent + style.paint(f"! {clip(span.status_message, room, style)}", "red"))
     if show_io:
         for label, value in (("inputs", span.inputs), ("outputs", span.outputs)):
             if value is None:

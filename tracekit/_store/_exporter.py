@@ -12,7 +12,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracekit import _errors
 from tracekit._store._failure import cause
+from tracekit._store._prune import SizeCap
 from tracekit._store._sqlite import SQLiteStore, default_store_path
+from tracekit._store._status import note_write_error
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -39,10 +41,13 @@ class SQLiteSpanExporter(SpanExporter):
     'SUCCESS'
     """
 
-    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None, *, max_mb: float | None = None) -> None:
+        """``max_mb``: the store's size cap (``store_max_mb``); the oldest traces are
+        pruned on the export thread once the store grows past it."""
         if store is None:
             store = default_store_path()
         self.store = store if isinstance(store, SQLiteStore) else SQLiteStore(store)
+        self._cap = None if max_mb is None else SizeCap(self.store, int(max_mb * 1024 * 1024))
         self._lock = threading.Lock()
         self._shutdown = False
         self._failures = 0
@@ -58,7 +63,10 @@ class SQLiteSpanExporter(SpanExporter):
             self.store.write_spans(spans)
         except Exception as exc:  # the exporter contract: report, never raise
             self._report(exc, len(spans))
+            note_write_error(self.store.path, f"could not write {len(spans)} span(s): {self.last_cause or exc}")
             return SpanExportResult.FAILURE
+        if self._cap is not None:
+            self._cap.after_write()  # prunes on its own thread when the store is over its cap
         return SpanExportResult.SUCCESS
 
     def _report(self, exc: Exception, count: int) -> None:
