@@ -9,7 +9,8 @@ from typing import Any, TypeVar, overload
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors, _redact
-from tracekit._span import NOOP_SPAN, Span, SpanType, _attribute_value, _current, deactivate, open_span
+from tracekit._span import NOOP_SPAN, Span, SpanType, _current, deactivate, open_span
+from tracekit._values import span_attribute_value as _attribute_value
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -22,7 +22,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
-from tracekit import _clean, _config, _errors, _serialize, _tracer
+from tracekit import _clean, _config, _errors, _serialize, _tracer, _values
+from tracekit._values import span_attribute_value as _attribute_value
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span as OTelSpan
@@ -212,7 +213,7 @@ class Span:
         if otel is None or self._ended:
             return
         try:
-            values = _clean.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
+            values = _values.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
             if timestamp_ns is not None and type(timestamp_ns) is not int:
                 timestamp_ns = None  # not a time: the SDK would fail at export
             otel.add_event(_clean.clean_name(name), values, timestamp_ns)
@@ -320,23 +321,6 @@ class Span:
 #: the span of a trace that sampling dropped or that tracing is disabled for
 NOOP_SPAN = Span(None, "", SpanType.UNKNOWN.value, None)
 NOOP_SPAN._ended = True
-
-
-def _attribute_value(value: Any) -> Any:
-    """``value`` as an attribute value every exporter can encode (see ``_clean``)."""
-    t = type(value)
-    # the common cases, without isinstance chains or a configuration lookup
-    if t is str:
-        if value.isascii():
-            return value
-    elif t is bool:
-        return value
-    elif t is int:
-        if abs(value) <= 0x7FFFFFFFFFFFFFFF:  # int64, as OTLP carries it
-            return value
-    elif t is float and value - value == 0.0:  # finite: inf - inf and nan - nan are nan
-        return value
-    return _clean.attribute_value(value, _config.get().max_attribute_length)
 
 
 #: attribute keys already known to be clean (the same few dozen keys recur on every span):
