@@ -37,9 +37,9 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors, _tracer
-from tracekit import _openai_mapping as mapping
 from tracekit._cost import cost_attributes
 from tracekit._llm import record_models
+from tracekit._providers.openai import _mapping as mapping
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 #: request-body keys never recorded: the proxy's own metadata (holds the caller's key

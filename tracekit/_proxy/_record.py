@@ -94,7 +94,7 @@ def upstream_error(provider: str, status: int | None, body: Any, in_stream: bool
 def _endpoint(exchange: _routes.Exchange, body: Mapping[str, Any]) -> tuple[_llm.Endpoint, dict[str, Any]]:
     kind = exchange.kind
     if kind.startswith("openai."):
-        from tracekit import openai as openai_module
+        from tracekit._providers.openai import _patches as openai_module
 
         endpoint: Any = {
             _routes.OPENAI_CHAT: openai_module._chat,
@@ -103,10 +103,10 @@ def _endpoint(exchange: _routes.Exchange, body: Mapping[str, Any]) -> tuple[_llm
         }[kind]
         return endpoint, dict(body)
     if kind == _routes.ANTHROPIC_MESSAGES:
-        from tracekit.anthropic import MessagesEndpoint
+        from tracekit._providers.anthropic._patches import MessagesEndpoint
 
         return MessagesEndpoint(beta=exchange.beta), dict(body)
-    from tracekit import gemini
+    from tracekit._providers.gemini import _patches as gemini
 
     if kind == _routes.GEMINI_EMBED:
         return gemini._EMBED, _sdk.gemini_embed_kwargs(exchange.model, exchange.method, body)
