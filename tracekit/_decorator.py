@@ -98,12 +98,10 @@ def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes
 def _static_attributes(func: Any, span_name: str, attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     """The attributes every span of ``func`` carries, converted once at decoration time."""
     static: dict[str, Any] = {}
-    try:
+    with _errors.handle_internal_errors("trace.attributes"):
         for key, value in (attributes or {}).items():
             if value is not None:
                 static[key] = _attribute_value(value)
-    except Exception:
-        _errors.report("trace.attributes")
     module = getattr(func, "__module__", None)
     static[attr.FUNCTION_NAME] = f"{module}.{getattr(func, '__qualname__', span_name)}"
     return static

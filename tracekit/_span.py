@@ -212,13 +212,11 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
+        with _errors.handle_internal_errors("span.add_event"):
             values = _values.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
             if timestamp_ns is not None and type(timestamp_ns) is not int:
                 timestamp_ns = None  # not a time: the SDK would fail at export
             otel.add_event(_clean.clean_name(name), values, timestamp_ns)
-        except Exception:
-            _errors.report("span.add_event")
 
     def record_exception(self, exception: BaseException) -> None:
         """Record an exception: an ``exception`` event with type, message and traceback,
@@ -226,7 +224,7 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
+        with _errors.handle_internal_errors("span.record_exception"):
             from opentelemetry.trace import Status, StatusCode
 
             from tracekit._redact import redact_text
@@ -236,8 +234,6 @@ class Span:
             otel.add_event("exception", _exception_attributes(exception))
             message = redact_text(_clean.safe_str(exception))
             otel.set_status(Status(StatusCode.ERROR, f"{_clean.clean_name(type(exception).__name__)}: {message}"[:1000]))
-        except Exception:
-            _errors.report("span.record_exception")
 
     def set_status(self, status: str, description: str | None = None) -> None:
         """Set the status: ``"OK"``, ``"ERROR"`` or ``"UNSET"`` (any case).
@@ -248,7 +244,7 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
+        with _errors.handle_internal_errors("span.set_status"):
             from opentelemetry.trace import Status, StatusCode
 
             code = StatusCode.__members__.get(_clean.safe_str(status).upper())
@@ -258,8 +254,6 @@ class Span:
                 return
             message = None if description is None or code is not StatusCode.ERROR else _clean.safe_str(description)
             otel.set_status(Status(code, message))
-        except Exception:
-            _errors.report("span.set_status")
 
     # --- lifecycle ----------------------------------------------------------------
     def end(self, end_time_ns: int | None = None) -> None:
@@ -621,7 +615,7 @@ def update_current_trace(
         return
     # Never raises into the app: keys and values of any type are turned into clean
     # text (an object whose __str__ raises becomes a marker); a non-mapping is ignored.
-    try:
+    with _errors.handle_internal_errors("update_current_trace"):
         root = span._root
         target = root if not root._ended else span
         values: dict[str, Any] = {}
@@ -641,8 +635,6 @@ def update_current_trace(
             if fact is not None:
                 values[fact_key] = _clean.safe_str(fact) if fact_key != attr.TRACE_NAME else _clean.clean_name(fact)
         target.set_attributes(values)
-    except Exception:
-        _errors.report("update_current_trace")
 
 
 def now_ns() -> int:

@@ -61,10 +61,8 @@ def _start() -> Tracer:
 
         settings = _config.get()
         for hook in _start_hooks:
-            try:
+            with _errors.handle_internal_errors("threads.install"):
                 hook(settings)  # _threads: work submitted to pools nests
-            except Exception:
-                _errors.report("threads.install")
         provider = TracerProvider(
             sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
             resource=Resource.create({"service.name": settings.service_name}),

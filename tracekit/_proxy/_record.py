@@ -133,7 +133,7 @@ class Recording:
         self._status = 0
         self._failed: UpstreamError | None = None
         self._done = False
-        try:
+        with _errors.handle_internal_errors("proxy.record.request"):
             endpoint, kwargs = _endpoint(exchange, body)
             remote = headers if "traceparent" in headers else None
             call = _llm._begin(endpoint, None, (), kwargs, remote_parent=remote)
@@ -150,8 +150,6 @@ class Recording:
             if session is not None:
                 values[attr.SESSION_ID], values[attr.PROXY_SESSION_SOURCE] = session
             span.set_attributes(values)
-        except Exception:
-            _errors.report("proxy.record.request")
 
     @property
     def traced(self) -> bool:
@@ -162,7 +160,7 @@ class Recording:
         """The upstream answered: pick how its body will be read."""
         if self._state is None:
             return
-        try:
+        with _errors.handle_internal_errors("proxy.record.head"):
             self._status = status
             if self._call is not None:
                 # what the upstream (a gateway, or the provider) says in its headers --
@@ -179,8 +177,6 @@ class Recording:
                 self._parser = SSEParser()
             else:
                 self._buffer = bytearray()
-        except Exception:
-            _errors.report("proxy.record.head")
 
     def feed(self, data: bytes) -> None:
         """A piece of the response body, as it passed to the client."""
