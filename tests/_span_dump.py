@@ -2,6 +2,9 @@
 during each test is written to a JSON file, keyed by test node id, without the values that
 change from run to run (ids, timestamps, durations, ports, temporary paths).
 
+Known noise: tests whose spans depend on timing or chance (where an async cancel lands,
+head sampling at a rate) differ between two runs of the same code.
+
 Compare two dumps with ``python scripts/compare_span_dumps.py BEFORE AFTER``.
 Loaded by tests/conftest.py; it does nothing unless the variable is set.
 """
@@ -26,17 +29,21 @@ _HEX = re.compile(r"\b(0x)?[0-9a-f]{16,}\b")
 _ADDR = re.compile(r" at 0x[0-9a-f]+")
 # the fake server numbers its responses: concurrent calls take the numbers in any order
 _FAKE_ID = re.compile(r"fake-\d+")
+# a Mock's repr carries its id() in decimal
+_MOCK_ID = re.compile(r"id='\d+'")
 
 
-def _scrub(value: Any) -> Any:
+def scrub(value: Any) -> Any:
+    """``value`` with run-varying pieces (ports, temporary paths, ids) replaced."""
     if isinstance(value, str):
         value = _PORT.sub(r"\1:PORT", value)
         value = _TMP.sub("/tmp/PATH", value)
         value = _ADDR.sub(" at 0xADDR", value)
         value = _FAKE_ID.sub("fake-N", value)
+        value = _MOCK_ID.sub("id='N'", value)
         return _HEX.sub("HEX", value)
     if isinstance(value, (list, tuple)):
-        return [_scrub(v) for v in value]
+        return [scrub(v) for v in value]
     return value
 
 
@@ -44,7 +51,7 @@ def stable(attributes: Any) -> dict[str, Any]:
     """Attributes without the keys whose values vary between runs, values scrubbed.
     A stack trace keeps its last line only: its frames name files and lines that a
     refactor moves."""
-    out = {k: _scrub(v) for k, v in sorted((attributes or {}).items()) if not _VARYING_KEYS.search(k)}
+    out = {k: scrub(v) for k, v in sorted((attributes or {}).items()) if not _VARYING_KEYS.search(k)}
     if isinstance(out.get("exception.stacktrace"), str):
         out["exception.stacktrace"] = out["exception.stacktrace"].rstrip().rsplit("\n", 1)[-1]
     return out
@@ -60,7 +67,7 @@ def span_record(span: ReadableSpan, names: dict[int, str]) -> dict[str, Any]:
         "kind": span.kind.name,
         "parent": parent,
         "status": span.status.status_code.name,
-        "status_description": _scrub(span.status.description),
+        "status_description": scrub(span.status.description),
         "attributes": attributes,
         "events": events,
     }
