@@ -40,8 +40,9 @@ def main() -> dict[str, Any]:
     from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
     import tracekit
-    from tracekit import _llm, _openai_mapping, _tracer
-    from tracekit._openai_endpoints import ChatEndpoint
+    from tracekit import _llm, _tracer
+    from tracekit._providers.openai import _mapping as _openai_mapping
+    from tracekit._providers.openai._endpoints import ChatEndpoint
     from tracekit._span import open_span
     from tracekit._store import SQLiteSpanExporter
 

@@ -55,11 +55,14 @@ def _bind(accumulate: Any, chunks: list[Any]) -> Any:
 
 def main() -> dict[str, Any]:
     import tracekit
-    from tracekit import _anthropic_mapping, _gemini_response, _llm, _openai_mapping
-    from tracekit._openai_endpoints import ChatEndpoint
+    from tracekit import _llm
+    from tracekit._providers.anthropic import _mapping as _anthropic_mapping
+    from tracekit._providers.anthropic._patches import MessagesEndpoint
+    from tracekit._providers.gemini import _response as _gemini_response
+    from tracekit._providers.gemini._patches import _STREAM
+    from tracekit._providers.openai import _mapping as _openai_mapping
+    from tracekit._providers.openai._endpoints import ChatEndpoint
     from tracekit._span import open_span
-    from tracekit.anthropic import MessagesEndpoint
-    from tracekit.gemini import _STREAM
 
     endpoints: dict[str, Any] = {"openai": ChatEndpoint(), "anthropic": MessagesEndpoint(), "gemini": _STREAM}
     accumulators: dict[str, Any] = {

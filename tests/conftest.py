@@ -7,11 +7,21 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import _span_dump  # tests/ is on sys.path (rootdir conftest)
 import pytest
 
 import tracekit
 from tracekit import _config, _errors, _tracer
 from tracekit.testing import FakeLLMServer, SpanCapture, capture
+
+_DUMP: dict[str, list[dict[str, object]]] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = _span_dump.target()
+    if path is not None:
+        _span_dump.write(path, _DUMP)
+
 
 _ENV_TO_CLEAR = [k for k in os.environ if k.startswith(("TRACEKIT_", "MLFLOW_", "OTEL_"))]
 
@@ -25,7 +35,13 @@ def _tracekit_isolation(request: pytest.FixtureRequest, tmp_path: Path, monkeypa
     _config.reset()
     _errors.reset()
     _errors.set_strict(True)
-    yield
+    if _span_dump.target() is None:
+        yield
+    else:
+        with capture() as dumped:
+            yield
+            _tracer.shutdown(timeout=10)
+        _DUMP[request.node.nodeid] = _span_dump.records(dumped.readable_spans)
     _tracer.shutdown(timeout=10)
     _config.reset()
     reported = list(_errors.reported)

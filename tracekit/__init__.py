@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tracekit import _config, _tracer
+from tracekit import _threads as _threads  # registers its tracer start hook
 from tracekit._decorator import trace
 from tracekit._errors import ConfigError
 from tracekit._mask import mask_fields
@@ -30,12 +31,12 @@ from tracekit._span import (
     start_span,
     update_current_trace,
 )
+from tracekit._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from tracekit._model import Trace
     from tracekit._pipeline import FlushResult
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",

@@ -120,7 +120,5 @@ class AdoptedSpan(Span):
         otel = self._otel
         if otel is None or not self._attrs:
             return
-        try:
+        with _errors.handle_internal_errors("span.adopted_end"):
             self._flush_attributes(otel)
-        except Exception:
-            _errors.report("span.adopted_end")

@@ -9,7 +9,8 @@ from typing import Any, TypeVar, overload
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors, _redact
-from tracekit._span import NOOP_SPAN, Span, SpanType, _attribute_value, _current, deactivate, open_span
+from tracekit._span import NOOP_SPAN, Span, SpanType, _current, deactivate, open_span
+from tracekit._values import span_attribute_value as _attribute_value
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,12 +98,10 @@ def _decorate(func: Any, name: str | None, span_type: SpanType | str, attributes
 def _static_attributes(func: Any, span_name: str, attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     """The attributes every span of ``func`` carries, converted once at decoration time."""
     static: dict[str, Any] = {}
-    try:
+    with _errors.handle_internal_errors("trace.attributes"):
         for key, value in (attributes or {}).items():
             if value is not None:
                 static[key] = _attribute_value(value)
-    except Exception:
-        _errors.report("trace.attributes")
     module = getattr(func, "__module__", None)
     static[attr.FUNCTION_NAME] = f"{module}.{getattr(func, '__qualname__', span_name)}"
     return static

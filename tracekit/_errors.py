@@ -128,6 +128,31 @@ def report(place: str) -> None:
         raise
 
 
+@contextmanager
+def handle_internal_errors(place: str) -> Iterator[None]:
+    """The guard around tracekit's own work: an ``Exception`` raised inside goes to
+    :func:`report` (logged once per place; re-raised in strict mode) and the app goes on.
+
+    A context manager and, like logfire's ``handle_internal_errors``, a decorator (a
+    decorated function that fails returns None)::
+
+        with handle_internal_errors("openai.response"):
+            record_response(span, result)
+
+        @handle_internal_errors("langchain.on_tool_end")
+        def on_tool_end(...): ...
+
+    ``BaseException`` (``KeyboardInterrupt``, cancellation, ``GeneratorExit``) passes.
+    Entering it costs a generator (about a microsecond): per-chunk and per-attribute
+    paths keep a plain ``try``/``except Exception: report(place)``, which costs nothing
+    until something fails.
+    """
+    try:
+        yield
+    except Exception:
+        report(place)
+
+
 def reset() -> None:
     """Forget which places were logged (tests)."""
     with _lock:

@@ -37,9 +37,9 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors, _tracer
-from tracekit import _openai_mapping as mapping
 from tracekit._cost import cost_attributes
 from tracekit._llm import record_models
+from tracekit._providers.openai import _mapping as mapping
 from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
 
 #: request-body keys never recorded: the proxy's own metadata (holds the caller's key
@@ -142,10 +142,8 @@ def _start_runtime_early() -> None:
     runs after it: our exit hook then runs LiteLLM's queued callbacks while the runtime
     is still up, even when no call was recorded before exit (an app whose only calls were
     ``acompletion``, still queued). A proxy starts it on its first request anyway."""
-    try:
+    with _errors.handle_internal_errors("litellm.start"):
         _tracer.ensure_pipeline()
-    except Exception:
-        _errors.report("litellm.start")
     _register_exit_hook()
 
 
@@ -191,13 +189,11 @@ class TracekitLogger(CustomLogger):  # type: ignore[misc]
         self._record(kwargs, response_obj, start_time, end_time, failed=True)
 
     def _record(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any, *, failed: bool) -> None:
-        try:
+        with _errors.handle_internal_errors("litellm.callback"):
             if not isinstance(kwargs, Mapping) or self._already_seen(kwargs, start_time, failed):
                 return
             record_call(kwargs, response_obj, start_time, end_time, failed=failed)
             _flush_if_exiting()
-        except Exception:
-            _errors.report("litellm.callback")
 
     def _already_seen(self, kwargs: Mapping[str, Any], start_time: Any, failed: bool) -> bool:
         key = (kwargs.get("litellm_call_id"), failed, str(start_time))
@@ -233,7 +229,7 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
     span = open_span(name, span_type, start_time_ns=start_ns, remote_parent=headers if headers else None)
     if span is NOOP_SPAN:
         return
-    try:
+    with _errors.handle_internal_errors("litellm.record"):
         _record_request(span, kwargs, payload, body, operation, openai_shaped)
         _record_deployment(span, kwargs, payload, metadata)
         if failed:
@@ -246,8 +242,6 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
         if getattr(span.otel_span, "parent", True) is None:  # a root: group it by LiteLLM's session/user
             session = _session_id(payload, metadata, litellm_params)
             span.set_attributes({attr.SESSION_ID: session, attr.USER_ID: _user_id(payload)})
-    except Exception:
-        _errors.report("litellm.record")
     span.end(end_ns)
 
 

@@ -287,10 +287,8 @@ def _on_import(key: tuple[str, str, str], module: Any) -> None:
     patch = _armed.pop(key, None)
     if patch is None or key in _applied:
         return  # disarmed by remove(), or applied meanwhile
-    try:
+    with _errors.handle_internal_errors(f"patch.{patch.cls}.{patch.method}"):
         _apply_row(patch, key)
-    except Exception:
-        _errors.report(f"patch.{patch.cls}.{patch.method}")
 
 
 def remove(table: Sequence[Patch]) -> list[Patch]:
@@ -304,12 +302,10 @@ def remove(table: Sequence[Patch]) -> list[Patch]:
         original = _applied.pop(key, None)
         if original is None:
             continue
-        try:
+        with _errors.handle_internal_errors(f"unpatch.{patch.cls}.{patch.method}"):
             owner = getattr(importlib.import_module(patch.module), patch.cls)
             setattr(owner, patch.method, original)
             done.append(patch)
-        except Exception:
-            _errors.report(f"unpatch.{patch.cls}.{patch.method}")
     return done
 
 
@@ -335,7 +331,7 @@ def _begin(
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)
-    try:
+    with _errors.handle_internal_errors(f"{type(endpoint).__name__}.on_request"):
         base = {attr.GEN_AI_OPERATION: endpoint.operation}
         if endpoint.provider:
             base[attr.GEN_AI_PROVIDER] = endpoint.provider
@@ -345,8 +341,6 @@ def _begin(
             base[attr.MESSAGE_FORMAT] = endpoint.message_format
         span.set_attributes(base)
         endpoint.on_request(call, instance, args, kwargs)
-    except Exception:
-        _errors.report(f"{type(endpoint).__name__}.on_request")
     return call
 
 
@@ -389,7 +383,7 @@ def _settle(call: Call, exc: BaseException | None = None) -> None:
     """Before the span ends: what the gateway said (its kind, served model, ids,
     overhead, cost, error body). Guarded. (The price-table cost comes later, on the
     export thread: :mod:`tracekit._cost`.)"""
-    try:
+    with _errors.handle_internal_errors("gateway.record"):
         headers = call.state.get("headers")
         if headers is None and exc is not None:
             headers = _gateway.error_headers(exc)
@@ -399,15 +393,11 @@ def _settle(call: Call, exc: BaseException | None = None) -> None:
             # a gateway got this call's traceparent and may write spans of this trace to
             # the same server: the MLflow exporter files the trace explicitly
             note_context_sent(otel.get_span_context().trace_id)
-    except Exception:
-        _errors.report("gateway.record")
 
 
 def _fail(call: Call, exc: BaseException) -> None:
-    try:
+    with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_error"):
         call.endpoint.on_error(call, exc)
-    except Exception:
-        _errors.report(f"{type(call.endpoint).__name__}.on_error")
     _settle(call, exc)
     call.span.record_exception(exc)
     call.span.end()
@@ -423,10 +413,8 @@ def _complete(call: Call, result: Any) -> Any:
         wrapped = result
     if isinstance(wrapped, (SyncStreamProxy, AsyncStreamProxy)):
         return wrapped  # the proxy ends the span
-    try:
+    with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_response"):
         call.endpoint.on_response(call, result)
-    except Exception:
-        _errors.report(f"{type(call.endpoint).__name__}.on_response")
     _settle(call)
     call.span.end()
     call.release()
@@ -516,12 +504,10 @@ def _tap_wrapper(tap: ResponseTap, key: tuple[str, str, str]) -> Callable[..., A
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = _http_call.get()
         if call is not None and not _inactive(key):
-            try:
+            with _errors.handle_internal_errors(f"{type(tap).__name__}.response"):
                 headers = getattr(tap.response(args, kwargs), "headers", None)
                 if headers is not None:
                     call.state["headers"] = headers
-            except Exception:
-                _errors.report(f"{type(tap).__name__}.response")
         return wrapped(*args, **kwargs)
 
     return wrapper
@@ -604,16 +590,12 @@ class _StreamState:
         if call is None:
             return
         if exc is None:
-            try:
+            with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_response"):
                 call.endpoint.on_response(call, result)
-            except Exception:
-                _errors.report(f"{type(call.endpoint).__name__}.on_response")
             _settle(call)
         else:
-            try:
+            with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_error"):
                 call.endpoint.on_error(call, exc)
-            except Exception:
-                _errors.report(f"{type(call.endpoint).__name__}.on_error")
             _settle(call, exc)
             call.span.record_exception(exc)
         call.span.end()
@@ -638,7 +620,7 @@ class _StreamState:
             return
         end_ns = time.time_ns()
         span = call.span
-        try:
+        with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_stream_end"):
             complete = reason == END_EXHAUSTED
             values: dict[str, Any] = {attr.STREAM_CHUNKS: call.n_chunks, attr.STREAM_END_REASON: reason}
             if not complete:
@@ -649,13 +631,9 @@ class _StreamState:
                 span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": round(ttft_ms, 3)}, call.first_chunk_ns)
             span.set_attributes(values)
             call.endpoint.on_stream_end(call, stream, complete)
-        except Exception:
-            _errors.report(f"{type(call.endpoint).__name__}.on_stream_end")
         if exc is not None:
-            try:
+            with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_error"):
                 call.endpoint.on_error(call, exc)
-            except Exception:
-                _errors.report(f"{type(call.endpoint).__name__}.on_error")
         _settle(call, exc)
         if exc is not None:
             span.record_exception(exc)

@@ -112,7 +112,7 @@ class Pipeline(SpanProcessor):
 
     def __init__(self, settings: Settings, exporters: Sequence[SpanExporter] | None = None) -> None:
         if exporters is None:
-            from tracekit._exporters import build
+            from tracekit._export._exporters import build
 
             exporters = build(settings)
         self._exporters = list(exporters)

@@ -22,7 +22,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
-from tracekit import _clean, _config, _errors, _serialize, _tracer
+from tracekit import _clean, _config, _errors, _serialize, _tracer, _values
+from tracekit._values import span_attribute_value as _attribute_value
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span as OTelSpan
@@ -211,13 +212,11 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
-            values = _clean.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
+        with _errors.handle_internal_errors("span.add_event"):
+            values = _values.clean_attributes(attributes, _config.get().max_attribute_length) if attributes else {}
             if timestamp_ns is not None and type(timestamp_ns) is not int:
                 timestamp_ns = None  # not a time: the SDK would fail at export
             otel.add_event(_clean.clean_name(name), values, timestamp_ns)
-        except Exception:
-            _errors.report("span.add_event")
 
     def record_exception(self, exception: BaseException) -> None:
         """Record an exception: an ``exception`` event with type, message and traceback,
@@ -225,7 +224,7 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
+        with _errors.handle_internal_errors("span.record_exception"):
             from opentelemetry.trace import Status, StatusCode
 
             from tracekit._redact import redact_text
@@ -235,8 +234,6 @@ class Span:
             otel.add_event("exception", _exception_attributes(exception))
             message = redact_text(_clean.safe_str(exception))
             otel.set_status(Status(StatusCode.ERROR, f"{_clean.clean_name(type(exception).__name__)}: {message}"[:1000]))
-        except Exception:
-            _errors.report("span.record_exception")
 
     def set_status(self, status: str, description: str | None = None) -> None:
         """Set the status: ``"OK"``, ``"ERROR"`` or ``"UNSET"`` (any case).
@@ -247,7 +244,7 @@ class Span:
         otel = self._otel
         if otel is None or self._ended:
             return
-        try:
+        with _errors.handle_internal_errors("span.set_status"):
             from opentelemetry.trace import Status, StatusCode
 
             code = StatusCode.__members__.get(_clean.safe_str(status).upper())
@@ -257,8 +254,6 @@ class Span:
                 return
             message = None if description is None or code is not StatusCode.ERROR else _clean.safe_str(description)
             otel.set_status(Status(code, message))
-        except Exception:
-            _errors.report("span.set_status")
 
     # --- lifecycle ----------------------------------------------------------------
     def end(self, end_time_ns: int | None = None) -> None:
@@ -320,23 +315,6 @@ class Span:
 #: the span of a trace that sampling dropped or that tracing is disabled for
 NOOP_SPAN = Span(None, "", SpanType.UNKNOWN.value, None)
 NOOP_SPAN._ended = True
-
-
-def _attribute_value(value: Any) -> Any:
-    """``value`` as an attribute value every exporter can encode (see ``_clean``)."""
-    t = type(value)
-    # the common cases, without isinstance chains or a configuration lookup
-    if t is str:
-        if value.isascii():
-            return value
-    elif t is bool:
-        return value
-    elif t is int:
-        if abs(value) <= 0x7FFFFFFFFFFFFFFF:  # int64, as OTLP carries it
-            return value
-    elif t is float and value - value == 0.0:  # finite: inf - inf and nan - nan are nan
-        return value
-    return _clean.attribute_value(value, _config.get().max_attribute_length)
 
 
 #: attribute keys already known to be clean (the same few dozen keys recur on every span):
@@ -637,7 +615,7 @@ def update_current_trace(
         return
     # Never raises into the app: keys and values of any type are turned into clean
     # text (an object whose __str__ raises becomes a marker); a non-mapping is ignored.
-    try:
+    with _errors.handle_internal_errors("update_current_trace"):
         root = span._root
         target = root if not root._ended else span
         values: dict[str, Any] = {}
@@ -657,8 +635,6 @@ def update_current_trace(
             if fact is not None:
                 values[fact_key] = _clean.safe_str(fact) if fact_key != attr.TRACE_NAME else _clean.clean_name(fact)
         target.set_attributes(values)
-    except Exception:
-        _errors.report("update_current_trace")
 
 
 def now_ns() -> int:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tracekit import _span
+from tracekit import _span, _tracer
 
 _lock = threading.Lock()
 _installed = False
@@ -87,3 +87,6 @@ def apply(enabled: bool) -> None:
         install()
     else:
         uninstall()
+
+
+_tracer.on_start(lambda settings: apply(settings.propagate_threads))

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
@@ -37,6 +37,14 @@ _otel_api: tuple[Any, Any] | None = None
 #: bumped in a forked child: spans carry the generation that started them, and a child
 #: never ends (exports) a span of its parent's (tracekit._span.Span.end)
 fork_generation = 0
+#: called with the settings when a tracer starts; layers above register here (``_threads``)
+#: so that the tracer never imports them
+_start_hooks: list[Callable[[_config.Settings], None]] = []
+
+
+def on_start(hook: Callable[[_config.Settings], None]) -> None:
+    """Call ``hook(settings)`` each time a tracer starts (before its first span)."""
+    _start_hooks.append(hook)
 
 
 def _start() -> Tracer:
@@ -48,16 +56,13 @@ def _start() -> Tracer:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
-        from tracekit import __version__
         from tracekit._pipeline import Pipeline
+        from tracekit._version import __version__
 
         settings = _config.get()
-        from tracekit import _threads
-
-        try:
-            _threads.apply(settings.propagate_threads)  # work submitted to pools nests (see _threads)
-        except Exception:
-            _errors.report("threads.install")
+        for hook in _start_hooks:
+            with _errors.handle_internal_errors("threads.install"):
+                hook(settings)  # _threads: work submitted to pools nests
         provider = TracerProvider(
             sampler=ALWAYS_ON,  # sampling is decided by tracekit at the root (_span.open_span)
             resource=Resource.create({"service.name": settings.service_name}),
@@ -121,7 +126,7 @@ def start_otel_span(
         values[attr.REMOTE_PARENT] = True
     if attributes:
         from tracekit._clean import clean_key
-        from tracekit._span import _attribute_value
+        from tracekit._values import span_attribute_value as _attribute_value
 
         try:
             items = list(attributes.items())

@@ -13,7 +13,7 @@ from anthropic_spans import MODEL, USER, attributes, only_span
 
 import tracekit
 from tracekit import _llm
-from tracekit.anthropic import PATCHES
+from tracekit._providers.anthropic._patches import PATCHES
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 

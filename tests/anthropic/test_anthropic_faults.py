@@ -11,8 +11,8 @@ import pytest
 from anthropic_spans import MODEL, USER, WEATHER_TOOL, scenario
 
 from tracekit import _errors
-from tracekit._anthropic_mapping import accumulate
-from tracekit.anthropic import MessagesEndpoint
+from tracekit._providers.anthropic._mapping import accumulate
+from tracekit._providers.anthropic._patches import MessagesEndpoint
 from tracekit.testing._fakeserver import FakeLLMServer
 
 INPUTS: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": USER, "tools": [WEATHER_TOOL]}

@@ -13,7 +13,7 @@ from google.genai import models
 
 import tracekit
 from tracekit import _llm
-from tracekit import gemini as tk_gemini
+from tracekit._providers.gemini import _patches as tk_gemini
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 

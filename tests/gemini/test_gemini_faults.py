@@ -11,7 +11,7 @@ from gemini_spans import EMBED_MODEL, MODEL, PROMPT, dump
 
 import tracekit
 from tracekit import _errors
-from tracekit import gemini as tk_gemini
+from tracekit._providers.gemini import _patches as tk_gemini
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 
@@ -172,7 +172,7 @@ def test_sync_embed(client: Any, server: FakeLLMServer, inject: Any, hook: str, 
 
 @pytest.mark.parametrize("step", ["response_json", "merge_chunks", "usage", "finish_reasons"])
 def test_response_mapping_steps(client: Any, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    from tracekit import _gemini_response
+    from tracekit._providers.gemini import _response as _gemini_response
 
     def call() -> Any:
         plain = dump(client.models.generate_content(model=MODEL, contents=PROMPT))
@@ -191,7 +191,7 @@ def test_response_mapping_steps(client: Any, server: FakeLLMServer, monkeypatch:
 
 @pytest.mark.parametrize("step", ["contents_json", "config_json", "chat_tools", "request_params", "base_url"])
 def test_request_mapping_steps(client: Any, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    from tracekit import _gemini_request
+    from tracekit._providers.gemini import _mapping as _gemini_request
 
     def call() -> Any:
         return dump(client.models.generate_content(model=MODEL, contents=PROMPT, config={"temperature": 0.1}))

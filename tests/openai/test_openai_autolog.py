@@ -12,6 +12,7 @@ from openai_helpers import MESSAGES, MODEL
 import tracekit
 import tracekit.openai
 from tracekit import _llm
+from tracekit._providers.openai._patches import PATCHES
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 
@@ -31,7 +32,7 @@ def _all_calls(client: OpenAI) -> None:
 
 
 def test_every_row_applies() -> None:
-    assert all(_llm.is_applied(row) for row in tracekit.openai.PATCHES)
+    assert all(_llm.is_applied(row) for row in PATCHES)
 
 
 def test_idempotent(client: OpenAI, captured: SpanCapture) -> None:
@@ -46,12 +47,12 @@ def test_disable_removes_every_patch(client: OpenAI, server: FakeLLMServer, capt
     captured.clear()
     tracekit.openai.autolog(disable=True)
 
-    assert not any(_llm.is_applied(row) for row in tracekit.openai.PATCHES)
+    assert not any(_llm.is_applied(row) for row in PATCHES)
     import importlib
 
     import wrapt
 
-    for row in tracekit.openai.PATCHES:
+    for row in PATCHES:
         owner = getattr(importlib.import_module(row.module), row.cls)
         assert not isinstance(owner.__dict__[row.method], wrapt.FunctionWrapper), row
     _all_calls(client)

@@ -12,8 +12,8 @@ from openai import AsyncOpenAI, OpenAI
 from openai_helpers import MESSAGES, MODEL, TEXT, scenario
 
 from tracekit import _errors
-from tracekit import _openai_endpoints as endpoints
-from tracekit import _openai_mapping as mapping
+from tracekit._providers.openai import _endpoints as endpoints
+from tracekit._providers.openai import _mapping as mapping
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 

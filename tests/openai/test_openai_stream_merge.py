@@ -13,7 +13,7 @@ from openai import OpenAI
 from openai._models import construct_type
 from openai.types.chat import ChatCompletionChunk
 
-from tracekit import _openai_mapping as mapping
+from tracekit._providers.openai import _mapping as mapping
 from tracekit.testing._fakeserver import FakeLLM, FakeTransport
 
 SCENARIOS = [

@@ -102,10 +102,10 @@ def _cleaned(span: ReadableSpan, *, keep_values: bool) -> ReadableSpan:
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.trace import Status
 
-    from tracekit import _clean
+    from tracekit import _clean, _values
 
     def values(attributes: Any) -> dict[str, Any]:
-        return _clean.clean_attributes(attributes or {}, 1_000_000)
+        return _values.clean_attributes(attributes or {}, 1_000_000)
 
     if keep_values:
         attributes = values(span.attributes)

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-__all__ = ["HttpClient", "HttpResult", "TransportError", "mlflow_auth_headers", "mlflow_tls"]
+__all__ = ["HttpClient", "HttpResult", "TransportError", "mlflow_auth_headers", "mlflow_client", "mlflow_tls"]
 
 
 class TransportError(Exception):
@@ -121,7 +121,7 @@ class HttpClient:
         cert: str | tuple[str, str] | None = None,
         timeout: float = 10.0,
     ) -> None:
-        from tracekit import __version__
+        from tracekit._version import __version__
 
         self._session = requests.Session()
         self._session.trust_env = True  # proxies from HTTP(S)_PROXY / NO_PROXY, like MLflow's client
@@ -181,3 +181,9 @@ def _short(exc: BaseException) -> str:
     if "Read timed out" in text:
         return "read timed out"
     return text[:300]
+
+
+def mlflow_client(timeout: float = 10.0, environ: Mapping[str, str] | None = None) -> HttpClient:
+    """An HTTP client authenticated and configured for TLS like MLflow's own client."""
+    verify, cert = mlflow_tls(environ)
+    return HttpClient(mlflow_auth_headers(environ), verify=verify, cert=cert, timeout=timeout)

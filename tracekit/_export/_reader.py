@@ -169,8 +169,7 @@ def read_trace(settings: Settings, trace_id: str) -> Trace | None:
 
     Raises ``RuntimeError`` with the reason when the server cannot be asked.
     """
-    from tracekit._export._http import TransportError
-    from tracekit._export.mlflow import mlflow_client
+    from tracekit._export._http import TransportError, mlflow_client
 
     client = mlflow_client(settings.export_timeout)
     try:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracekit._export._encode import mlflow_ready
 from tracekit._export._experiments import resolve_experiment
-from tracekit._export._http import HttpClient, TransportError, mlflow_auth_headers, mlflow_tls
+from tracekit._export._http import TransportError, mlflow_client
 from tracekit._export._reader import read_trace
 from tracekit._export._retry import Verdict, classify
 from tracekit._export._sender import DestinationError, ReliableExporter
@@ -41,12 +41,6 @@ __all__ = ["MlflowExporter", "mlflow_client", "read_trace"]
 
 #: how long a failed experiment lookup is remembered before asking the server again
 _RECHECK_SECONDS = 30.0
-
-
-def mlflow_client(timeout: float = 10.0, environ: Mapping[str, str] | None = None) -> HttpClient:
-    """An HTTP client authenticated and configured for TLS like MLflow's own client."""
-    verify, cert = mlflow_tls(environ)
-    return HttpClient(mlflow_auth_headers(environ), verify=verify, cert=cert, timeout=timeout)
 
 
 class MlflowExporter(ReliableExporter):

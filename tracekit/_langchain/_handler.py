@@ -216,26 +216,20 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: Any = None,
         **kwargs: Any,
     ) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_chain_start"):
             run = self._start(
                 "chain", SpanType.CHAIN.value, run_id, parent_run_id, m.run_name(serialized, name, "chain"), tags, metadata
             )
             if run is not None and run.span is not None:
                 run.span.set_inputs(m.chain_value(inputs))
-        except Exception:
-            _errors.report("langchain.on_chain_start")
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, inputs: Any = None, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_chain_end"):
             self._end(run_id, m.chain_value(outputs), record=_late_inputs(inputs))
-        except Exception:
-            _errors.report("langchain.on_chain_end")
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, inputs: Any = None, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_chain_error"):
             self._end(run_id, error=error, record=_late_inputs(inputs))
-        except Exception:
-            _errors.report("langchain.on_chain_error")
 
     # --- chat models and LLMs ------------------------------------------------------
     def on_chat_model_start(
@@ -250,7 +244,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: Any = None,
         **kwargs: Any,
     ) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_chat_model_start"):
             self._start_model(
                 SpanType.CHAT_MODEL.value,
                 m.chat_inputs(messages),
@@ -262,8 +256,6 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 name,
                 kwargs,
             )
-        except Exception:
-            _errors.report("langchain.on_chat_model_start")
 
     def on_llm_start(
         self,
@@ -277,12 +269,10 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: Any = None,
         **kwargs: Any,
     ) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_llm_start"):
             self._start_model(
                 SpanType.LLM.value, m.prompt_inputs(prompts), serialized, run_id, parent_run_id, tags, metadata, name, kwargs
             )
-        except Exception:
-            _errors.report("langchain.on_llm_start")
 
     def _start_model(
         self,
@@ -329,16 +319,12 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
             run.first_token_ns = time.time_ns()
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_llm_end"):
             self._end(run_id, record=lambda run, span: _record_model(run, span, response))
-        except Exception:
-            _errors.report("langchain.on_llm_end")
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_llm_error"):
             self._end(run_id, error=error, record=lambda run, span: _record_model(run, span, kwargs.get("response")))
-        except Exception:
-            _errors.report("langchain.on_llm_error")
 
     # --- tools -------------------------------------------------------------------
     def on_tool_start(
@@ -354,7 +340,7 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         inputs: Any = None,
         **kwargs: Any,
     ) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_tool_start"):
             run = self._start(
                 "tool", SpanType.TOOL.value, run_id, parent_run_id, m.run_name(serialized, name, "tool"), tags, metadata
             )
@@ -363,20 +349,14 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
                 call_id = kwargs.get("tool_call_id")
                 if isinstance(call_id, str):
                     run.span.set_attribute("gen_ai.tool.call.id", call_id)
-        except Exception:
-            _errors.report("langchain.on_tool_start")
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_tool_end"):
             self._end(run_id, m.tool_output(output))
-        except Exception:
-            _errors.report("langchain.on_tool_end")
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_tool_error"):
             self._end(run_id, error=error)
-        except Exception:
-            _errors.report("langchain.on_tool_error")
 
     # --- retrievers --------------------------------------------------------------
     def on_retriever_start(
@@ -391,25 +371,19 @@ class TracekitCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
         name: Any = None,
         **kwargs: Any,
     ) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_retriever_start"):
             kind = SpanType.RETRIEVER.value
             run = self._start("retriever", kind, run_id, parent_run_id, m.run_name(serialized, name, "retriever"), tags, metadata)
             if run is not None and run.span is not None:
                 run.span.set_inputs({"query": query})
-        except Exception:
-            _errors.report("langchain.on_retriever_start")
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_retriever_end"):
             self._end(run_id, m.documents(documents))
-        except Exception:
-            _errors.report("langchain.on_retriever_end")
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
+        with _errors.handle_internal_errors("langchain.on_retriever_error"):
             self._end(run_id, error=error)
-        except Exception:
-            _errors.report("langchain.on_retriever_error")
 
 
 def _in_gathered_task() -> bool:

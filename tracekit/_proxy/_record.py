@@ -94,7 +94,7 @@ def upstream_error(provider: str, status: int | None, body: Any, in_stream: bool
 def _endpoint(exchange: _routes.Exchange, body: Mapping[str, Any]) -> tuple[_llm.Endpoint, dict[str, Any]]:
     kind = exchange.kind
     if kind.startswith("openai."):
-        from tracekit import openai as openai_module
+        from tracekit._providers.openai import _patches as openai_module
 
         endpoint: Any = {
             _routes.OPENAI_CHAT: openai_module._chat,
@@ -103,10 +103,10 @@ def _endpoint(exchange: _routes.Exchange, body: Mapping[str, Any]) -> tuple[_llm
         }[kind]
         return endpoint, dict(body)
     if kind == _routes.ANTHROPIC_MESSAGES:
-        from tracekit.anthropic import MessagesEndpoint
+        from tracekit._providers.anthropic._patches import MessagesEndpoint
 
         return MessagesEndpoint(beta=exchange.beta), dict(body)
-    from tracekit import gemini
+    from tracekit._providers.gemini import _patches as gemini
 
     if kind == _routes.GEMINI_EMBED:
         return gemini._EMBED, _sdk.gemini_embed_kwargs(exchange.model, exchange.method, body)
@@ -133,7 +133,7 @@ class Recording:
         self._status = 0
         self._failed: UpstreamError | None = None
         self._done = False
-        try:
+        with _errors.handle_internal_errors("proxy.record.request"):
             endpoint, kwargs = _endpoint(exchange, body)
             remote = headers if "traceparent" in headers else None
             call = _llm._begin(endpoint, None, (), kwargs, remote_parent=remote)
@@ -150,8 +150,6 @@ class Recording:
             if session is not None:
                 values[attr.SESSION_ID], values[attr.PROXY_SESSION_SOURCE] = session
             span.set_attributes(values)
-        except Exception:
-            _errors.report("proxy.record.request")
 
     @property
     def traced(self) -> bool:
@@ -162,7 +160,7 @@ class Recording:
         """The upstream answered: pick how its body will be read."""
         if self._state is None:
             return
-        try:
+        with _errors.handle_internal_errors("proxy.record.head"):
             self._status = status
             if self._call is not None:
                 # what the upstream (a gateway, or the provider) says in its headers --
@@ -179,8 +177,6 @@ class Recording:
                 self._parser = SSEParser()
             else:
                 self._buffer = bytearray()
-        except Exception:
-            _errors.report("proxy.record.head")
 
     def feed(self, data: bytes) -> None:
         """A piece of the response body, as it passed to the client."""

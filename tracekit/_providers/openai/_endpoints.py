@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tracekit import _attributes as attr
-from tracekit import _openai_mapping as mapping
 from tracekit._llm import (
     END_CANCELLED,
     END_CLOSED,
@@ -38,6 +37,7 @@ from tracekit._llm import (
     record_models,
     record_server,
 )
+from tracekit._providers.openai import _mapping as mapping
 from tracekit._span import SpanType
 
 PROVIDER = "openai"

@@ -1,0 +1,1 @@
+"""Anthropic SDK autolog: see ``tracekit.anthropic``."""

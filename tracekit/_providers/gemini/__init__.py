@@ -1,0 +1,1 @@
+"""google-genai SDK autolog: see ``tracekit.gemini``."""

@@ -1,0 +1,320 @@
+"""The gemini patch table and ``autolog`` (the public face is ``tracekit.gemini``).
+
+Trace every Gemini call made with the ``google-genai`` SDK.
+
+>>> import tracekit
+>>> tracekit.gemini.autolog()
+>>> from google import genai
+>>> client = genai.Client()
+>>> client.models.generate_content(model="gemini-2.5-flash", contents="Hi")  # one CHAT_MODEL span
+
+Traced, sync and async (``client.aio``): ``models.generate_content``,
+``models.generate_content_stream``, ``models.embed_content``, and through them
+``chats`` (``send_message``, ``send_message_stream``).
+
+**One span per model call.** The patches sit on the methods that send one HTTP
+request (``Models._generate_content``, ``_generate_content_stream``,
+``_embed_content`` in google-genai 3.x) rather than on the public ones, because a
+public call may make several model calls: automatic function calling (a Python
+function in ``tools``) loops model -> function -> model, and automatic
+continuation resumes a long stream over several requests. Each of those requests
+gets its own span with its own request, response and token usage, and a chat turn
+gives exactly one span (``Chat.send_message`` calls ``Models.generate_content``,
+which is not traced twice). An SDK without those private methods is traced on the
+public ones instead, one span per call.
+
+See ``docs/gemini.md`` for every attribute recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tracekit import _attributes as attr
+from tracekit._llm import (
+    Call,
+    Endpoint,
+    Patch,
+    apply,
+    proxy_stream,
+    record_error,
+    record_models,
+    record_server,
+    record_usage,
+    remove,
+)
+from tracekit._providers.gemini import _mapping as request
+from tracekit._providers.gemini import _response as response
+from tracekit._span import SpanType
+
+__all__ = ["autolog"]
+
+_MODULE = "google.genai.models"
+_INSTALL_HINT = "tracekit.gemini needs the google-genai SDK: pip install 'tracekit[gemini]'"
+
+
+def _model_name(model: Any) -> str | None:
+    """The model as the span name and ``gen_ai.request.model`` show it: ``models/``
+    (the Gemini API's resource prefix, optional in the SDK) is dropped."""
+    if not model:
+        return None
+    text = str(model)
+    return text.removeprefix("models/")
+
+
+def _providers(instance: Any) -> dict[str, str]:
+    """``gen_ai.provider.name`` takes the GenAI conventions' value (``gcp.gemini`` for
+    the Gemini Developer API, ``gcp.vertex_ai`` for Vertex AI); ``gen_ai.system`` keeps
+    the older convention's value, and ``mlflow.llm.provider`` the name MLflow's cost
+    table knows (``gemini`` / ``vertex_ai``, as in LiteLLM)."""
+    if request.is_vertexai(instance):
+        return {attr.GEN_AI_PROVIDER: "gcp.vertex_ai", attr.GEN_AI_SYSTEM: "vertex_ai", attr.LLM_PROVIDER: "vertex_ai"}
+    return {attr.GEN_AI_PROVIDER: "gcp.gemini", attr.GEN_AI_SYSTEM: "gemini", attr.LLM_PROVIDER: "gemini"}
+
+
+def _record_api_error(call: Call, exc: BaseException) -> None:
+    record_error(call.span, exc)
+    # google.genai.errors.APIError carries the HTTP status as ``code``; its
+    # ``response`` is the SDK's own HttpResponse when the error arrived mid-stream
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and not isinstance(code, bool):
+        call.span.set_attribute(attr.HTTP_STATUS_CODE, code)
+
+
+def _inject_http_options(instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+    """``kwargs`` with ``headers`` added to a copy of ``config.http_options.headers``
+    (google-genai 3.x merges them into the client's headers for this one request).
+    None when the request's or the client's headers set one already (the app's wins).
+    The app's ``config`` and ``http_options`` objects are copied, never changed."""
+    names = {name.lower() for name in headers}
+
+    def has(found: Any) -> bool:
+        return isinstance(found, Mapping) and any(isinstance(k, str) and k.lower() in names for k in found)
+
+    client_options = getattr(getattr(instance, "_api_client", None), "_http_options", None)
+    if has(getattr(client_options, "headers", None)):
+        return None
+    config = kwargs.get("config")
+    if config is None:
+        new_config: Any = {"http_options": {"headers": dict(headers)}}
+    else:
+        is_dict = isinstance(config, Mapping)
+        # a dict config may spell it the API's way (google-genai accepts both); adding
+        # the other spelling beside it would make the SDK reject the app's call
+        key = "httpOptions" if is_dict and "httpOptions" in config and "http_options" not in config else "http_options"
+        options = config.get(key) if is_dict else getattr(config, "http_options", None)
+        if options is None:
+            new_options: Any = {"headers": dict(headers)}
+        else:
+            own = options.get("headers") if isinstance(options, Mapping) else getattr(options, "headers", None)
+            if has(own):
+                return None
+            merged = {**(own or {}), **headers}
+            if isinstance(options, Mapping):
+                new_options = {**options, "headers": merged}
+            else:
+                new_options = options.model_copy(update={"headers": merged})
+        if is_dict:
+            new_config = {**config, key: new_options}
+        else:
+            if isinstance(new_options, dict):
+                from google.genai import types
+
+                new_options = types.HttpOptions(**new_options)
+            new_config = config.model_copy(update={"http_options": new_options})
+    out = dict(kwargs)
+    out["config"] = new_config
+    return out
+
+
+def _response_headers(result: Any) -> Any:
+    """The HTTP headers google-genai keeps on a response (``sdk_http_response.headers``)."""
+    return getattr(getattr(result, "sdk_http_response", None), "headers", None)
+
+
+class _GenerateContent(Endpoint):
+    """``Models._generate_content`` (sync and async): one request, one response."""
+
+    span_type = SpanType.CHAT_MODEL.value
+    provider = "gcp.gemini"
+    operation = attr.OP_GENERATE_CONTENT
+    message_format = "gemini"
+    stream = False
+
+    def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        model = _model_name(kwargs.get("model"))
+        return f"{self.operation} {model}" if model else self.operation
+
+    def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        span = call.span
+        span.set_attributes(_providers(instance))
+        config = request.config_json(kwargs.get("config"), getattr(instance, "_api_client", None))
+        inputs: dict[str, Any] = {"model": kwargs.get("model"), "contents": request.contents_json(kwargs.get("contents"))}
+        if config:
+            inputs["config"] = config
+        span.set_inputs(inputs)
+        tools = request.chat_tools(config)
+        if tools:
+            span.set_attribute(attr.CHAT_TOOLS, tools)
+        span.set_attributes(request.request_params(config))
+        if self.stream:
+            span.set_attribute(attr.STREAM, True)
+        record_models(span, _model_name(kwargs.get("model")))
+        record_server(span, request.base_url(instance, kwargs.get("config")))
+        call.state["model"] = _model_name(kwargs.get("model"))
+        if isinstance(config, dict) and (config.get("response_schema") or config.get("response_json_schema")):
+            call.state["structured"] = True
+
+    def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return _inject_http_options(instance, kwargs, headers)
+
+    def on_response(self, call: Call, result: Any) -> None:
+        call.state["headers"] = _response_headers(result)
+        response.record_response(call.span, response.response_json(result), call.state.get("model"))
+
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        _record_api_error(call, exc)
+
+
+class _GenerateContentStream(_GenerateContent):
+    """``Models._generate_content_stream``: a generator (sync) or an awaitable resolving
+    to an async generator (async). The chunks are merged into one response when the
+    stream ends, however it ends."""
+
+    stream = True
+
+    def wrap(self, call: Call, result: Any) -> Any:
+        return proxy_stream(call, result)
+
+    def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
+        if call.chunks:
+            call.state["headers"] = _response_headers(call.chunks[0])
+        merged = response.merge_chunks([response.response_json(chunk) for chunk in call.chunks])
+        if complete and not response.finished(merged):
+            # the SDK iterated to the end, but no chunk said the answer was over (no
+            # finish reason, no block): the server or a proxy cut the stream short, and
+            # google-genai 3.4.0 ends iteration without an error when it has no
+            # continuation token to resume from
+            call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
+        if call.chunks:
+            if complete and call.state.get("structured"):
+                response.add_parsed(merged)
+            response.record_response(call.span, merged, call.state.get("model"))
+
+
+class _EmbedContent(Endpoint):
+    """``Models._embed_content``: an EMBEDDING span."""
+
+    span_type = SpanType.EMBEDDING.value
+    provider = "gcp.gemini"
+    operation = attr.OP_EMBEDDINGS
+
+    def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        model = _model_name(kwargs.get("model"))
+        return f"{self.operation} {model}" if model else self.operation
+
+    def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        span = call.span
+        span.set_attributes(_providers(instance))
+        inputs: dict[str, Any] = {"model": kwargs.get("model")}
+        # the public method passes ``contents``; on Vertex AI the SDK may pass one
+        # ``content`` or ``batch_contents`` instead
+        for name in ("contents", "content", "batch_contents"):
+            if kwargs.get(name) is not None:
+                inputs[name] = request.to_json(kwargs[name])
+        config = request.to_json(kwargs.get("config"))
+        if isinstance(config, dict):
+            config = {k: v for k, v in config.items() if k not in ("http_options", "httpOptions") and v is not None}
+        if config:
+            inputs["config"] = config
+            if isinstance(config.get("output_dimensionality"), int):
+                span.set_attribute(attr.GEN_AI_EMBEDDINGS_DIMENSION, config["output_dimensionality"])
+        span.set_inputs(inputs)
+        record_models(span, _model_name(kwargs.get("model")))
+        record_server(span, request.base_url(instance, kwargs.get("config")))
+
+    def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return _inject_http_options(instance, kwargs, headers)
+
+    def on_response(self, call: Call, result: Any) -> None:
+        call.state["headers"] = _response_headers(result)
+        data = response.response_json(result)
+        call.span.set_outputs(data)
+        embeddings = data.get("embeddings") or []
+        first = embeddings[0] if embeddings and isinstance(embeddings[0], Mapping) else {}
+        values = first.get("values")
+        if isinstance(values, list) and values:
+            call.span.set_attribute(attr.GEN_AI_EMBEDDINGS_DIMENSION, len(values))
+        # Vertex AI reports tokens per embedding; the Gemini Developer API reports none
+        tokens = [
+            e["statistics"]["token_count"]
+            for e in embeddings
+            if isinstance(e, Mapping)
+            and isinstance(e.get("statistics"), Mapping)
+            and isinstance(e["statistics"].get("token_count"), (int, float))
+        ]
+        if tokens:
+            record_usage(call.span, int(sum(tokens)), 0)
+
+    def on_error(self, call: Call, exc: BaseException) -> None:
+        _record_api_error(call, exc)
+
+
+_GENERATE = _GenerateContent()
+_STREAM = _GenerateContentStream()
+_EMBED = _EmbedContent()
+
+#: (class, public method, the private method that sends one request, endpoint, async)
+_SURFACES: tuple[tuple[str, str, str, Endpoint, bool], ...] = (
+    ("Models", "generate_content", "_generate_content", _GENERATE, False),
+    ("Models", "generate_content_stream", "_generate_content_stream", _STREAM, False),
+    ("Models", "embed_content", "_embed_content", _EMBED, False),
+    ("AsyncModels", "generate_content", "_generate_content", _GENERATE, True),
+    ("AsyncModels", "generate_content_stream", "_generate_content_stream", _STREAM, True),
+    ("AsyncModels", "embed_content", "_embed_content", _EMBED, True),
+)
+
+
+def _patch_table() -> list[Patch]:
+    """One row per surface: the private per-request method where this SDK version has
+    it, else the public method (never both, which would trace one call twice)."""
+    import importlib
+
+    module = importlib.import_module(_MODULE)
+    rows = []
+    for cls_name, public, private, endpoint, is_async in _SURFACES:
+        owner = getattr(module, cls_name, None)
+        method = private if owner is not None and private in vars(owner) else public
+        rows.append(Patch(_MODULE, cls_name, method, endpoint, is_async))
+    return rows
+
+
+def _all_rows() -> list[Patch]:
+    rows = []
+    for cls_name, public, private, endpoint, is_async in _SURFACES:
+        rows.append(Patch(_MODULE, cls_name, private, endpoint, is_async))
+        rows.append(Patch(_MODULE, cls_name, public, endpoint, is_async))
+    return rows
+
+
+def autolog(disable: bool = False) -> None:
+    """Trace google-genai calls (``disable=True`` removes every patch again).
+
+    Idempotent; works before or after ``from google import genai`` and for clients
+    created before the call. Raises ``ImportError`` naming the extra to install when
+    google-genai is missing (``disable=True`` never does).
+
+    >>> import tracekit
+    >>> tracekit.gemini.autolog()
+    >>> client.models.generate_content(model="gemini-2.5-flash", contents="Hi")
+    >>> tracekit.gemini.autolog(disable=True)
+    """
+    if disable:
+        remove(_all_rows())  # needs no SDK: only what was applied is restored
+        return
+    try:
+        import google.genai.models  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(_INSTALL_HINT) from exc
+    apply(_patch_table())

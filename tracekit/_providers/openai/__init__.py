@@ -1,0 +1,1 @@
+"""OpenAI SDK autolog: see ``tracekit.openai``."""
