@@ -73,7 +73,8 @@ def test_last_write_error_is_shown(tmp_path: Path) -> None:
     proc = tracekit(env, "status")
     assert proc.returncode == 0, proc.stderr
     assert f"store:        {bad}: {bad} is not a trace store: not an SQLite database file\n" in proc.stdout
-    assert "  write error: " in proc.stdout and "could not write 1 span(s): not a tracekit store (the file is not a SQLite database, or is corrupt)" in proc.stdout
+    assert "  write error: " in proc.stdout
+    assert "could not write 1 span(s): not a tracekit store (the file is not a SQLite database, or is corrupt)" in proc.stdout
     check = tracekit(env, "status", "--check")
     assert check.returncode == 1
     assert check.stderr == f"tracekit: error: status --check: {bad} is not a trace store: not an SQLite database file\n"
