@@ -51,7 +51,7 @@ class Settings:
     max_queue_size: int = 4096
     #: the queue also counts its spans' approximate size: full at this many bytes
     #: (the inputs/outputs texts plus a fixed overhead per span), whichever comes first
-    max_queue_bytes: int = 16 * 1024 * 1024
+    max_queue_bytes: int = 8 * 1024 * 1024
     export_batch_size: int = 512
     export_interval: float = 0.5
     exit_timeout: float = 5.0
