@@ -79,7 +79,7 @@ def configure(**options: Any) -> _config.Settings:
     attribute), ``mask`` (``(key, value) -> value``, called with the whole inputs or
     outputs in their JSON shape; :func:`mask_fields` masks fields by name),
     ``redact_arguments`` (``@trace`` arguments recorded as ``"[REDACTED]"``: True for
-    secret-named ones, False, or extra names/patterns), ``max_queue_size``,
+    secret-named ones, False, or extra names/patterns), ``max_queue_size``, ``max_queue_bytes``,
     ``export_batch_size``, ``export_interval``, ``exit_timeout``, ``service_name``. An
     explicit setting wins over ``TRACEKIT_*`` and ``MLFLOW_*`` environment variables. A
     bad value -- here or in the environment, which is checked completely now -- raises

@@ -49,6 +49,9 @@ class Settings:
     propagate_context: bool = True  # send W3C traceparent with every traced SDK call
     max_attribute_length: int = 1_000_000
     max_queue_size: int = 4096
+    #: the queue also counts its spans' approximate size: full at this many bytes
+    #: (the inputs/outputs texts plus a fixed overhead per span), whichever comes first
+    max_queue_bytes: int = 8 * 1024 * 1024
     export_batch_size: int = 512
     export_interval: float = 0.5
     exit_timeout: float = 5.0
@@ -164,6 +167,8 @@ def _validate(name: str, value: Any) -> Any:
         return _number(name, value, int, 256, None)
     if name == "max_queue_size":
         return _number(name, value, int, 1, None)
+    if name == "max_queue_bytes":
+        return _number(name, value, int, 65_536, None)
     if name == "export_batch_size":
         return _number(name, value, int, 1, 100_000)
     if name == "export_interval":
@@ -225,6 +230,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "propagate_context": ("TRACEKIT_PROPAGATE_CONTEXT",),
     "max_attribute_length": ("TRACEKIT_MAX_ATTRIBUTE_LENGTH",),
     "max_queue_size": ("TRACEKIT_MAX_QUEUE_SIZE",),
+    "max_queue_bytes": ("TRACEKIT_MAX_QUEUE_BYTES",),
     "export_batch_size": ("TRACEKIT_EXPORT_BATCH_SIZE",),
     "export_interval": ("TRACEKIT_EXPORT_INTERVAL",),
     "exit_timeout": ("TRACEKIT_EXIT_TIMEOUT",),

@@ -42,7 +42,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from tracekit import _cost, _errors
+from tracekit import _attributes, _cost, _errors
 
 if TYPE_CHECKING:
     from tracekit._config import Settings
@@ -51,6 +51,25 @@ if TYPE_CHECKING:
 SHUTDOWN_JOIN_SECONDS = 2.0
 _QUEUE_FULL = "queue full"
 _PRESSED = "writing the batch from the app's thread failed"
+#: what a queued span holds beyond its inputs/outputs texts: the SDK span object, its
+#: ~25 small attributes, context, status -- 3.4 KB measured with tracemalloc
+#: (opentelemetry-sdk 1.x, CPython 3.11, an OpenAI chat span and its @trace parent)
+SPAN_OVERHEAD_BYTES = 3400
+_BIG_KEYS = (_attributes.SPAN_INPUTS, _attributes.SPAN_OUTPUTS)
+
+
+def span_bytes(span: ReadableSpan) -> int:
+    """The approximate memory a finished span holds while queued: its inputs/outputs
+    texts (the only attributes that grow with the app's data) plus a fixed overhead.
+    Two lookups, not a walk over every attribute: this runs on the app's thread."""
+    size = SPAN_OVERHEAD_BYTES
+    attributes = span.attributes
+    if attributes:
+        for key in _BIG_KEYS:
+            value = attributes.get(key)
+            if type(value) is str:
+                size += len(value)
+    return size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +139,14 @@ class Pipeline(SpanProcessor):
         self._self_counting = [bool(getattr(e, "counts_spans", False)) for e in self._exporters]
         self._can_spill = any(getattr(e, "spill", None) is not None for e in self._exporters)
         self._max_queue = settings.max_queue_size
+        self._max_bytes = settings.max_queue_bytes
+        # the worker starts a batch early once a quarter of the byte budget is queued
+        self._wake_bytes = max(settings.max_queue_bytes // 4, 1)
         self._batch_size = settings.export_batch_size
         self._interval = settings.export_interval
         self._queue: deque[ReadableSpan] = deque()
+        self._sizes: deque[int] = deque()  # span_bytes() of each queued span, in order
+        self._queue_bytes = 0
         self._cond = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._inflight: list[ReadableSpan] = []
@@ -146,27 +170,33 @@ class Pipeline(SpanProcessor):
         cond = self._cond
         overflow: list[ReadableSpan] | None = None
         pressed: list[ReadableSpan] | None = None
+        size = span_bytes(span)
         with cond:
             if self._closed:
                 closed = True
             else:
                 closed = False
-                if len(self._queue) >= self._max_queue and self._can_spill:
+                queue = self._queue
+                # full by count, or by bytes (a span bigger than the budget is still
+                # queued alone: an empty queue always takes one)
+                full = len(queue) >= self._max_queue or (len(queue) > 0 and self._queue_bytes + size > self._max_bytes)
+                if full and self._can_spill:
                     # take the whole queue out: one spill for many spans, outside the lock
-                    overflow = list(self._queue)
+                    overflow = self._take(len(queue))
                     overflow.append(span)
-                    self._queue.clear()
                 else:
-                    if len(self._queue) >= self._max_queue:
+                    if full:
                         # back-pressure: no outbox to spill to, so this thread exports the
                         # oldest batch itself (outside the lock) and its span takes the room
-                        n = min(len(self._queue), self._batch_size)
-                        pressed = [self._queue.popleft() for _ in range(n)]
+                        n = min(len(queue), self._batch_size)
+                        pressed = self._take(n)
                         self._direct += n
-                    self._queue.append(span)
+                    queue.append(span)
+                    self._sizes.append(size)
+                    self._queue_bytes += size
                     if self._thread is None:
                         self._start_worker()
-                    if len(self._queue) >= self._batch_size:
+                    if len(queue) >= self._batch_size or self._queue_bytes >= self._wake_bytes:
                         cond.notify()
         if pressed is not None:
             try:
@@ -187,11 +217,26 @@ class Pipeline(SpanProcessor):
             else:
                 self._spill([span], "it ended after tracekit shut down (after the exit hook, or tracekit.shutdown())")
 
+    def _take(self, n: int) -> list[ReadableSpan]:
+        """The ``n`` oldest queued spans, out of the queue and its byte count (under the lock)."""
+        queue, sizes = self._queue, self._sizes
+        if n >= len(queue):
+            taken = list(queue)
+            queue.clear()
+            sizes.clear()
+            self._queue_bytes = 0
+            return taken
+        taken = [queue.popleft() for _ in range(n)]
+        self._queue_bytes -= sum([sizes.popleft() for _ in range(n)])
+        return taken
+
     def abandon_after_fork(self) -> None:
         """In a forked child: forget the parent's queue and (dead) worker; spans ending
         here later go to the child's own pipeline."""
         self._cond = threading.Condition(threading.Lock())
         self._queue = deque()
+        self._sizes = deque()
+        self._queue_bytes = 0
         self._inflight = []
         self._thread = None
         self._flush_requested = 0
@@ -259,7 +304,12 @@ class Pipeline(SpanProcessor):
         while True:
             with cond:
                 deadline = time.monotonic() + self._interval
-                while not self._closed and not self._flush_requested and len(self._queue) < self._batch_size:
+                while (
+                    not self._closed
+                    and not self._flush_requested
+                    and len(self._queue) < self._batch_size
+                    and self._queue_bytes < self._wake_bytes
+                ):
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
@@ -274,8 +324,7 @@ class Pipeline(SpanProcessor):
                     batch: list[ReadableSpan] = []
                 else:
                     idle = False
-                    n = min(len(self._queue), self._batch_size)
-                    batch = [self._queue.popleft() for _ in range(n)]
+                    batch = self._take(min(len(self._queue), self._batch_size))
                     self._inflight = batch
             if idle:
                 self._tick()
@@ -373,8 +422,7 @@ class Pipeline(SpanProcessor):
                 interrupted = exc
         stuck = thread is not None and thread.is_alive()
         with self._cond:
-            leftovers = list(self._queue)
-            self._queue.clear()
+            leftovers = self._take(len(self._queue))
             if stuck:
                 # stuck in a request: keep a copy (the server upserts, a double send is harmless);
                 # from now on they count as spilled (or dropped), no longer as pending
