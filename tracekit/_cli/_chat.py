@@ -14,7 +14,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracekit._cli._render import Style, clip, format_tokens
+from tracekit._cli._render import format_tokens
+from tracekit._cli._style import Style, clip
 from tracekit._messages import conversation
 from tracekit._model import SpanData, Trace
 

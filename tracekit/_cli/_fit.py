@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from tracekit._cli._render import Cell, Style, clip
+from tracekit._cli._style import Cell, Style, clip
 
 GAP = 2  # spaces between columns
 MIN_WIDTH = 60  # the narrowest layout fit() aims for

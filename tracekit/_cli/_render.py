@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tracekit import _attributes as attr
+from tracekit._cli._style import Cell, Style, clip
 from tracekit._model import CONTINUES_REMOTE, SpanData, Trace, TraceInfo
 
 WATERFALL_WIDTH = 32
@@ -21,39 +21,7 @@ NAME_WIDTH_MAX = 48
 IO_STRING_MAX = 300  # characters of one string value shown by --io
 IO_LINES_MAX = 40  # lines of one inputs/outputs block shown by --io
 
-_CODES = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "dim": "2", "bold": "1"}
 _STATUS_STYLE = {"OK": "green", "ERROR": "red", "IN_PROGRESS": "yellow", "UNSET": "dim"}
-
-
-@dataclass(frozen=True)
-class Style:
-    """Colour and character set of one run: ANSI colours on or off, Unicode or ASCII."""
-
-    color: bool = False
-    unicode: bool = True
-
-    def paint(self, text: str, style: str | None) -> str:
-        """``text`` wrapped in the ANSI code of ``style`` (``red``, ``dim``, ...) when colour is on."""
-        if not self.color or not style or not text:
-            return text
-        return f"\x1b[{_CODES[style]}m{text}\x1b[0m"
-
-    @property
-    def bar(self) -> str:
-        return "█" if self.unicode else "#"
-
-    @property
-    def ellipsis(self) -> str:
-        return "…" if self.unicode else "~"
-
-    def branch(self, last: bool) -> str:
-        if self.unicode:
-            return "└─ " if last else "├─ "
-        return "`- " if last else "|- "
-
-    def stem(self, last: bool) -> str:
-        return "   " if last else ("│  " if self.unicode else "|  ")
-
 
 # --- values --------------------------------------------------------------------------
 def format_duration(ms: float | None) -> str:
@@ -94,13 +62,9 @@ def format_time(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def clip(text: str, width: int, style: Style) -> str:
-    """``text`` cut to ``width`` characters, the cut marked with an ellipsis."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + style.ellipsis
 
 
 # --- tables --------------------------------------------------------------------------
-Cell = tuple[str, str | None]  # (plain text, style name or None)
 
 
 def format_cost(usd: float | None) -> str:

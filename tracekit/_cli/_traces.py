@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tracekit._cli import _render
+from tracekit._cli import _render, _style
 from tracekit._cli._base import CliError, Context, SubParsers
 from tracekit._cli._times import parse_time
 from tracekit._model import Trace, normalize_trace_id
@@ -114,7 +114,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     )
     store = ctx.open_store()
     found = find_traces(store, wanted, limit=args.limit)
-    more = f"{_render.Style(unicode=ctx.unicode).ellipsis} and {found.more} more; --limit to see them"
+    more = f"{_style.Style(unicode=ctx.unicode).ellipsis} and {found.more} more; --limit to see them"
     if args.json:
         rows = [{**info.to_dict(), "cost_usd": found.cost_usd.get(info.trace_id)} for info in found.traces]
         print(json.dumps(rows, indent=2, ensure_ascii=False), file=ctx.out)
@@ -124,7 +124,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if not found.traces:
         print("no traces match" if _filtered(args) else f"no traces yet at {store.path}", file=ctx.err)
         return 0
-    style = _render.Style(color=ctx.color, unicode=ctx.unicode)
+    style = _style.Style(color=ctx.color, unicode=ctx.unicode)
     for line in _render.trace_list(found.traces, style, found.cost_usd, ctx.width()):
         print(line, file=ctx.out)
     if found.more:
@@ -173,7 +173,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False, default=str), file=ctx.out)
         return 0
-    style = _render.Style(color=ctx.color, unicode=ctx.unicode)
+    style = _style.Style(color=ctx.color, unicode=ctx.unicode)
     if args.chat:
         from tracekit._cli._chat import chat_lines
 
