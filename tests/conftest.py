@@ -9,6 +9,7 @@ from pathlib import Path
 
 import _span_dump  # tests/ is on sys.path (rootdir conftest)
 import pytest
+from export.mlflow_server import GATEWAY_ENV, MlflowServer, mlflow_binary
 
 import tracekit
 from tracekit import _config, _errors, _tracer
@@ -49,6 +50,27 @@ def _tracekit_isolation(request: pytest.FixtureRequest, tmp_path: Path, monkeypa
     if reported and request.node.get_closest_marker("allow_internal_errors") is None:
         place, exc = reported[0]
         pytest.fail(f"tracekit swallowed an internal error in {place}: {exc!r}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One real MLflow server (SQLite backend, loopback) for the whole session, shared by
+    the export, gateway and LiteLLM tests (each uses experiments of its own). Started
+    with what its AI Gateway needs to route to a fake provider and to write its mirror
+    spans into a caller's trace (``GATEWAY_ENV``): a server costs ~25 s and a dozen
+    processes, so one is enough."""
+    if mlflow_binary() is None:
+        message = "no mlflow binary: set TK_MLFLOW_BIN or run `bash scripts/test.sh` (it creates .venv-mlflow)"
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow"), env=GATEWAY_ENV)
+    server.start()
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ over REST in front of tracekit's fake LLM server, and the SDK clients pointed at
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from export.mlflow_server import GATEWAY_ENV, MlflowServer, mlflow_binary
+from export.mlflow_server import MlflowServer
 
 import tracekit
 from tracekit.testing import FakeLLMServer
@@ -20,15 +19,6 @@ from .linking import noting_llm_spans
 OPENAI_MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-haiku-4-5"
 GEMINI_MODEL = "gemini-2.5-flash"
-
-
-def _need_mlflow() -> None:
-    if mlflow_binary() is not None:
-        return
-    reason = "no mlflow binary: set TK_MLFLOW_BIN or create .venv-mlflow (pip install 'mlflow[auth,genai]==3.17.2')"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)  # CI must run these tests, never skip them
-    pytest.skip(reason)
 
 
 @dataclass(frozen=True)
@@ -55,24 +45,19 @@ def gateway_fake() -> Iterator[FakeLLMServer]:
 
 
 @pytest.fixture(scope="session")
-def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_fake: FakeLLMServer) -> Iterator[Gateway]:
-    _need_mlflow()
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-gateway"), env=GATEWAY_ENV)
-    server.start()
-    try:
-        server.wait_healthy()
-        fake = gateway_fake
-        yield Gateway(
-            server,
-            fake,
-            create_endpoint(server.uri, provider="openai", model=OPENAI_MODEL, api_base=fake.url + "/v1"),
-            create_endpoint(server.uri, provider="anthropic", model=ANTHROPIC_MODEL, api_base=fake.url + "/v1"),
-            # The native `gemini` provider ignores api_base (mlflow 3.17.2); the `databricks`
-            # provider sends the same native JSON to {api_base}/serving-endpoints/<model>/v1beta/...
-            create_endpoint(server.uri, provider="databricks", model=GEMINI_MODEL, api_base=fake.url),
-        )
-    finally:
-        server.stop()
+def gateway(mlflow_server: MlflowServer, gateway_fake: FakeLLMServer) -> Iterator[Gateway]:
+    """The session's MLflow server (started with the gateway's settings) with three
+    endpoints routed to ``gateway_fake``."""
+    server, fake = mlflow_server, gateway_fake
+    yield Gateway(
+        server,
+        fake,
+        create_endpoint(server.uri, provider="openai", model=OPENAI_MODEL, api_base=fake.url + "/v1"),
+        create_endpoint(server.uri, provider="anthropic", model=ANTHROPIC_MODEL, api_base=fake.url + "/v1"),
+        # The native `gemini` provider ignores api_base (mlflow 3.17.2); the `databricks`
+        # provider sends the same native JSON to {api_base}/serving-endpoints/<model>/v1beta/...
+        create_endpoint(server.uri, provider="databricks", model=GEMINI_MODEL, api_base=fake.url),
+    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ scripts/test.sh) with tracekit's callback, upstream the fake LLM server."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
-from tests.export.mlflow_server import MlflowServer, mlflow_binary
+from tests.export.mlflow_server import MlflowServer
 from tracekit.testing import FakeLLMServer
 
 from .proxy import MASTER_KEY, LiteLLMProxy, need_litellm
@@ -46,21 +45,9 @@ def client(store_proxy: LiteLLMProxy) -> OpenAI:
 
 
 @pytest.fixture(scope="session")
-def litellm_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """A real MLflow server for the LiteLLM tests (the export tests' fixture is local to
-    tests/export; this one is the same server class)."""
-    if mlflow_binary() is None:
-        message = "no mlflow binary: set TK_MLFLOW_BIN or create .venv-mlflow"
-        if os.environ.get("CI", "").lower() in ("1", "true"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-litellm"))
-    server.start()
-    try:
-        server.wait_healthy()
-        yield server
-    finally:
-        server.stop()
+def litellm_mlflow_server(mlflow_server: MlflowServer) -> MlflowServer:
+    """The session's MLflow server (tests/conftest.py)."""
+    return mlflow_server
 
 
 @pytest.fixture(scope="module")
