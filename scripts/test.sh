@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# This machine sets PYTHONDONTWRITEBYTECODE=1: every import then compiles its source, and
+# CPython 3.11's compiler is not thread-safe ("SystemError: AST constructor recursion
+# depth mismatch" when the app's thread and tracekit's export thread import at once).
+# Bytecode is written and precompiled below, as pip does for an installed package.
+unset PYTHONDONTWRITEBYTECODE
 # shellcheck source=scripts/venvs.sh
 source scripts/venvs.sh
 
@@ -58,6 +63,10 @@ OLDEST="openai==1.66.0 anthropic==0.49.0 google-genai==1.10.0"
 install_oldest() { "$1/bin/python" -m pip install -q $OLDEST pytest pytest-asyncio pytest-timeout -e .; }
 cached_venv .venv-oldest "oldest $OLDEST $(sha256sum pyproject.toml) $(date +%F)" install_oldest
 .venv-oldest/bin/python -m pip install -q --no-deps -e .
+
+# tracekit and the tests are editable sources: compile them once, as an install would
+# (every venv here runs the same interpreter, so one pass serves them all)
+.venv/bin/python -m compileall -q -j 0 tracekit tests >/dev/null || true
 
 # Every half runs and reports, whatever an earlier one did: a red newest-SDK run must
 # not hide the oldest-SDK results (or the other way round). The exit code is non-zero
