@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracekit._export._experiments import error_code
+
 if TYPE_CHECKING:
     from tracekit._config import Settings
     from tracekit._export._http import HttpClient, HttpResult
@@ -36,14 +38,6 @@ class CheckResult:
     target: str
     ok: bool
     message: str
-
-
-def _error_code(result: HttpResult) -> str:
-    try:
-        payload = result.json()
-    except ValueError:
-        return ""
-    return str(payload.get("error_code", "")) if isinstance(payload, dict) else ""
 
 
 def _refused(result: HttpResult) -> bool:
@@ -90,7 +84,7 @@ def _check_experiment(client: HttpClient, uri: str, where: str, name: str | None
         result = client.request("GET", f"{api}/get", params={"experiment_id": wanted})
         if _refused(result):
             return CheckResult("mlflow", False, f"{where} refused the credentials ({result.reason(120)})")
-        if result.status == 404 or _error_code(result) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if result.status == 404 or error_code(result) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return CheckResult("mlflow", False, f"{where}: {label} does not exist (MLFLOW_EXPERIMENT_ID / experiment_id)")
         if result.status != 200:
             return CheckResult("mlflow", False, f"{where}: looking up {label} failed: {result.reason(120)}")
@@ -101,7 +95,7 @@ def _check_experiment(client: HttpClient, uri: str, where: str, name: str | None
     result = client.request("GET", f"{api}/get-by-name", params={"experiment_name": name})
     if _refused(result):
         return CheckResult("mlflow", False, f"{where} refused the credentials ({result.reason(120)})")
-    if result.status == 404 or _error_code(result) == "RESOURCE_DOES_NOT_EXIST":
+    if result.status == 404 or error_code(result) == "RESOURCE_DOES_NOT_EXIST":
         return CheckResult(
             "mlflow", True, f"{where}; experiment {name!r} does not exist yet: the first export will create it"
         )

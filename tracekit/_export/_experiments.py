@@ -33,7 +33,8 @@ def _fail(result: HttpResult, what: str) -> DestinationError:
     return DestinationError(Verdict.REJECT, f"{what}: {result.reason()}")
 
 
-def _error_code(result: HttpResult) -> str:
+def error_code(result: HttpResult) -> str:
+    """MLflow's ``error_code`` of a JSON error answer (``RESOURCE_DOES_NOT_EXIST`` ...), or ``""``."""
     try:
         payload = result.json()
     except ValueError:
@@ -54,7 +55,7 @@ def _check_active(experiment: object, what: str) -> str:
 def get_by_name(client: HttpClient, uri: str, name: str) -> str | None:
     """The id of the experiment called ``name``, or None when there is none."""
     result = _call(client, "GET", f"{uri}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": name})
-    if result.status == 404 or _error_code(result) == "RESOURCE_DOES_NOT_EXIST":
+    if result.status == 404 or error_code(result) == "RESOURCE_DOES_NOT_EXIST":
         return None
     if result.status != 200:
         raise _fail(result, f"looking up experiment {name!r}")
@@ -72,7 +73,7 @@ def resolve_experiment(client: HttpClient, uri: str, name: str | None, experimen
         result = _call(client, "GET", f"{uri}/api/2.0/mlflow/experiments/get", params={"experiment_id": experiment_id})
         if result.status == 200:
             return _check_active(result.json().get("experiment"), f"experiment id {experiment_id}")
-        if result.status == 404 or _error_code(result) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if result.status == 404 or error_code(result) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise DestinationError(
                 Verdict.REJECT,
                 f"MLflow experiment id {experiment_id} does not exist on {uri} (MLFLOW_EXPERIMENT_ID / experiment_id)",
@@ -86,7 +87,7 @@ def resolve_experiment(client: HttpClient, uri: str, name: str | None, experimen
     result = _call(client, "POST", f"{uri}/api/2.0/mlflow/experiments/create", json_body={"name": name})
     if result.status == 200:
         return str(result.json()["experiment_id"])
-    if _error_code(result) == "RESOURCE_ALREADY_EXISTS":
+    if error_code(result) == "RESOURCE_ALREADY_EXISTS":
         found = get_by_name(client, uri, name)  # another process won the race
         if found is not None:
             return found
