@@ -42,7 +42,7 @@ def response_json(response: Any) -> dict[str, Any]:
 
 
 def _is_text_part(part: Mapping[str, Any]) -> bool:
-    return "text" in part and set(part) <= _TEXT_PART_KEYS
+    return "text" in part and part.keys() <= _TEXT_PART_KEYS  # a keys view: no set built
 
 
 def _merge_parts(parts: list[dict[str, Any]], incoming: Sequence[Any]) -> None:
