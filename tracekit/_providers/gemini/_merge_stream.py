@@ -148,7 +148,7 @@ def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
         candidates = chunk.candidates
         if candidates is not None:
-            dumped = []
+            dumped: list[dict[str, Any] | None] = []
             for candidate in candidates:
                 # a subclass would dump its own fields, the field's type does not
                 if candidate is not None and type(candidate) is not types.Candidate:
