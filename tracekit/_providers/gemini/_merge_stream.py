@@ -54,10 +54,11 @@ _TEXT_PART = frozenset({"text", "thought"})
 
 def _text_candidate(candidate: Any, types: Any) -> dict[str, Any] | None:
     """The dump of a text-only candidate, built by hand (pydantic's costs ~2 µs); None
-    for any other candidate. Leans on ``model_fields_set``: the fields left unset are
-    None (every field of these google-genai classes defaults to None), and pydantic
-    marks a field set on assignment too."""
-    if not candidate.model_fields_set <= _TEXT_CANDIDATE or not _plain_class(types.Candidate):
+    for any other candidate. Used only when :func:`_text_ready` says the classes allow
+    it: it leans on ``model_fields_set``, as the fields left unset are None (every field
+    of these google-genai classes defaults to None) and pydantic marks a field set on
+    assignment too."""
+    if not candidate.model_fields_set <= _TEXT_CANDIDATE:
         return None
     content = candidate.content
     index = candidate.index
@@ -67,8 +68,6 @@ def _text_candidate(candidate: Any, types: Any) -> dict[str, Any] | None:
         or not content.model_fields_set <= _TEXT_CONTENT
         or not (index is None or type(index) is int)
         or not (reason is None or isinstance(reason, types.FinishReason))
-        or not _plain_class(types.Content)
-        or not _plain_class(types.Part)
     ):
         return None
     role = content.role
@@ -126,6 +125,10 @@ def _plain_class(cls: Any) -> bool:
     return plain
 
 
+def _text_ready(types: Any) -> bool:
+    return _plain_class(types.Candidate) and _plain_class(types.Content) and _plain_class(types.Part)
+
+
 def merge_stream(chunks: Sequence[Any]) -> dict[str, Any]:
     """``merge_chunks([response_json(c) for c in chunks])``, with less dumping."""
     try:
@@ -140,6 +143,7 @@ def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
 
     lite: list[dict[str, Any]] = []
     last: dict[str, int] = {}  # field -> the last chunk that had it
+    by_hand = _text_ready(types)
     for position, chunk in enumerate(chunks):
         cls = type(chunk)
         names = _fields(cls) if cls is types.GenerateContentResponse else None
@@ -156,7 +160,7 @@ def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
                 if candidate is None:
                     dumped.append(None)
                 else:
-                    text = _text_candidate(candidate, types)
+                    text = _text_candidate(candidate, types) if by_hand else None
                     dumped.append(text if text is not None else candidate.model_dump(mode="json", exclude_none=True))
             data["candidates"] = dumped
         for name in names:
