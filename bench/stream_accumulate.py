@@ -58,7 +58,7 @@ def main() -> dict[str, Any]:
     from tracekit import _llm
     from tracekit._providers.anthropic import _mapping as _anthropic_mapping
     from tracekit._providers.anthropic._patches import MessagesEndpoint
-    from tracekit._providers.gemini import _response as _gemini_response
+    from tracekit._providers.gemini import _merge_stream as _gemini_merge_stream
     from tracekit._providers.gemini._patches import _STREAM
     from tracekit._providers.openai import _mapping as _openai_mapping
     from tracekit._providers.openai._endpoints import ChatEndpoint
@@ -68,7 +68,7 @@ def main() -> dict[str, Any]:
     accumulators: dict[str, Any] = {
         "openai": _openai_mapping.accumulate_chat,
         "anthropic": _anthropic_mapping.accumulate,
-        "gemini": lambda chunks: _gemini_response.merge_chunks([_gemini_response.response_json(c) for c in chunks]),
+        "gemini": _gemini_merge_stream.merge_stream,
     }
     out: dict[str, Any] = {}
     for provider, endpoint in endpoints.items():

@@ -11,6 +11,7 @@ import pytest
 from anthropic_spans import MODEL, USER, WEATHER_TOOL, scenario
 
 from tracekit import _errors
+from tracekit._providers.anthropic._accumulate import NotPlain
 from tracekit._providers.anthropic._mapping import accumulate
 from tracekit._providers.anthropic._patches import MessagesEndpoint
 from tracekit.testing._fakeserver import FakeLLMServer
@@ -21,6 +22,10 @@ HOOKS = ["span_name", "on_request", "wrap", "on_response", "on_chunk", "on_strea
 
 def _boom(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("injected fault")
+
+
+def _not_plain(*args: Any, **kwargs: Any) -> Any:
+    raise NotPlain
 
 
 def _non_stream(client: anthropic.Anthropic) -> Any:
@@ -126,7 +131,9 @@ def test_a_failing_hook_changes_nothing(
 @pytest.mark.allow_internal_errors
 def test_the_accumulator_falls_back_when_the_sdk_one_fails(client: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch) -> None:
     events = list(client.messages.create(**INPUTS, stream=True, **scenario("tool_call")))
-    sdk = accumulate(events).model_dump(mode="json")
+    sdk = accumulate(events)
+    # neither the plain-dict accumulation nor the SDK's takes these events
+    monkeypatch.setattr("tracekit._providers.anthropic._mapping.accumulate_plain", _not_plain)
     monkeypatch.setattr("anthropic.lib.streaming._messages.accumulate_event", _boom)
     fallback = accumulate(events)
     assert fallback["content"] == [{k: v for k, v in b.items() if k in fallback["content"][0]} for b in sdk["content"]]

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from tracekit import _attributes as attr
 from tracekit._llm import record_models, record_usage
+from tracekit._providers.anthropic._accumulate import NotPlain, accumulate_plain
 from tracekit._span import Span
 
 #: keyword arguments that never go into a span: transport options and headers
@@ -35,6 +37,8 @@ _PARAMETERS: Mapping[str, str] = {
     "top_k": attr.GEN_AI_REQUEST_TOP_K,
     "stop_sequences": attr.GEN_AI_REQUEST_STOP,
 }
+
+logger = logging.getLogger("tracekit")
 
 NOT_RECORDED_ITERATOR = "<iterator: not recorded, it can be read only once>"
 
@@ -197,10 +201,19 @@ def record_message(span: Span, requested_model: Any, message: Any) -> None:
 
 def accumulate(events: Sequence[Any], *, beta: bool = False, request_headers: Any = None) -> Any:
     """The Message that ``events`` (raw stream events, in order) add up to; None before
-    ``message_start``. Uses the SDK's own accumulator, and a small one of ours over plain
-    JSON when the SDK has none or it fails on an event it does not know."""
+    ``message_start``. Common streams add up over plain dicts (:mod:`._accumulate`, the
+    SDK's result at a fraction of its cost); others use the SDK's own accumulator, and a
+    small one of ours over plain JSON when the SDK has none or it fails on an event it
+    does not know."""
     if not events:
         return None
+    if not beta:
+        try:
+            return accumulate_plain(events)
+        except NotPlain:
+            pass
+        except Exception:
+            logger.debug("tracekit: anthropic plain accumulation failed; using the SDK's accumulator", exc_info=True)
     try:
         return _accumulate_with_sdk(events, beta, request_headers)
     except Exception:

@@ -46,6 +46,7 @@ from tracekit._llm import (
 )
 from tracekit._providers.gemini import _mapping as request
 from tracekit._providers.gemini import _response as response
+from tracekit._providers.gemini._merge_stream import merge_stream
 from tracekit._span import SpanType
 
 __all__ = ["autolog"]
@@ -190,7 +191,7 @@ class _GenerateContentStream(_GenerateContent):
     def on_stream_end(self, call: Call, stream: Any, complete: bool) -> None:
         if call.chunks:
             call.state["headers"] = _response_headers(call.chunks[0])
-        merged = response.merge_chunks([response.response_json(chunk) for chunk in call.chunks])
+        merged = merge_stream(call.chunks)
         if complete and not response.finished(merged):
             # the SDK iterated to the end, but no chunk said the answer was over (no
             # finish reason, no block): the server or a proxy cut the stream short, and

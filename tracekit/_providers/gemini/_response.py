@@ -42,12 +42,12 @@ def response_json(response: Any) -> dict[str, Any]:
 
 
 def _is_text_part(part: Mapping[str, Any]) -> bool:
-    return "text" in part and set(part) <= _TEXT_PART_KEYS
+    return "text" in part and part.keys() <= _TEXT_PART_KEYS  # a keys view: no set built
 
 
 def _merge_parts(parts: list[dict[str, Any]], incoming: Sequence[Any]) -> None:
     for part in incoming:
-        if not isinstance(part, Mapping):
+        if type(part) is not dict and not isinstance(part, Mapping):  # dict first: an ABC check is slow
             continue
         last = parts[-1] if parts else None
         if (
@@ -78,7 +78,7 @@ def _merge_logprobs(target: dict[str, Any], incoming: Mapping[str, Any]) -> None
 
 def _merge_candidate(target: dict[str, Any], incoming: Mapping[str, Any]) -> None:
     for key, value in incoming.items():
-        if key == "content" and isinstance(value, Mapping):
+        if key == "content" and (type(value) is dict or isinstance(value, Mapping)):
             content = target.setdefault("content", {})
             if value.get("role") and not content.get("role"):
                 content["role"] = value["role"]
@@ -111,7 +111,7 @@ def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for key, value in chunk.items():
             if key == "candidates" and isinstance(value, list):
                 for position, candidate in enumerate(value):
-                    if not isinstance(candidate, Mapping):
+                    if type(candidate) is not dict and not isinstance(candidate, Mapping):
                         continue
                     index = candidate.get("index", position)
                     _merge_candidate(candidates.setdefault(int(index), {}), candidate)
