@@ -155,8 +155,9 @@ def test_prune_while_another_process_writes(tmp_path: Path) -> None:
 
 
 def test_store_max_mb_setting(tmp_path: Path) -> None:
-    from tracekit import _config, _exporters
+    from tracekit import _config
     from tracekit._errors import ConfigError
+    from tracekit._export import _exporters
 
     assert _config.resolve({}, {}).store_max_mb is None
     assert _config.resolve({}, {"TRACEKIT_STORE_MAX_MB": "50"}).store_max_mb == 50.0
