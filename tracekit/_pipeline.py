@@ -35,7 +35,7 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.context import Context
@@ -129,7 +129,16 @@ class _Counts:
 class Pipeline(SpanProcessor):
     """Span processor that batches finished spans to the exporters on a worker thread."""
 
-    def __init__(self, settings: Settings, exporters: Sequence[SpanExporter] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        exporters: Sequence[SpanExporter] | None = None,
+        successor: Callable[[bool], Pipeline | None] | None = None,
+    ) -> None:
+        """``successor(forked)`` names the pipeline a span goes to when it ends after this
+        one closed (the current one; after a fork, one started for the child). The
+        tracer, which owns the current pipeline, passes it: so the pipeline never
+        imports the tracer. Without it such a span is spilled."""
         if exporters is None:
             from tracekit._export._exporters import build
 
@@ -157,6 +166,7 @@ class Pipeline(SpanProcessor):
         self._drop_logged = False
         self._direct = 0  # spans being exported by an app thread (back-pressure)
         self._shut = False
+        self._successor = successor
 
     @property
     def exporters(self) -> list[SpanExporter]:
@@ -209,9 +219,7 @@ class Pipeline(SpanProcessor):
             self._spill(overflow, _QUEUE_FULL, direct=True)
         elif closed:
             # a span that outlived a reconfiguration: send it through the current pipeline
-            from tracekit import _tracer
-
-            current = _tracer.ensure_pipeline() if self._forked else _tracer.current_pipeline()
+            current = self._successor(self._forked) if self._successor is not None else None
             if current is not None and current is not self:
                 current.on_end(span)
             else:
