@@ -43,6 +43,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracekit import _attributes, _cost, _errors
+from tracekit._export._interface import Aborts, DescribesFailure, HasDeadline, ReportsStats, Spills, Ticks
 
 if TYPE_CHECKING:
     from tracekit._config import Settings
@@ -145,8 +146,9 @@ class Pipeline(SpanProcessor):
             exporters = build(settings)
         self._exporters = list(exporters)
         self._counts = [_Counts() for _ in self._exporters]
+        # a flag's value, not a method's presence: read it (the Protocols below say only what exists)
         self._self_counting = [bool(getattr(e, "counts_spans", False)) for e in self._exporters]
-        self._can_spill = any(getattr(e, "spill", None) is not None for e in self._exporters)
+        self._can_spill = any(isinstance(e, Spills) for e in self._exporters)
         self._max_queue = settings.max_queue_size
         self._max_bytes = settings.max_queue_bytes
         # the worker starts a batch early once a quarter of the byte budget is queued
@@ -260,11 +262,10 @@ class Pipeline(SpanProcessor):
         """
         _cost.price_spans(spans)
         for index, exporter in enumerate(self._exporters):
-            spill = getattr(exporter, "spill", None)
             ok = False
             try:
-                if spill is not None:
-                    ok = bool(spill(spans))
+                if isinstance(exporter, Spills):
+                    ok = bool(exporter.spill(spans))
                 elif direct:
                     ok = exporter.export(spans) is SpanExportResult.SUCCESS
                     if ok and not self._self_counting[index]:
@@ -293,10 +294,9 @@ class Pipeline(SpanProcessor):
 
     @staticmethod
     def _drop_reason(exporter: SpanExporter, why: str) -> str:
-        describe = getattr(exporter, "describe_failure", None)
-        if describe is not None:
+        if isinstance(exporter, DescribesFailure):
             try:
-                return str(describe(why))
+                return str(exporter.describe_failure(why))
             except Exception:
                 pass
         return why
@@ -347,10 +347,9 @@ class Pipeline(SpanProcessor):
     def _tick(self) -> None:
         """Idle: let exporters with an outbox resend it or probe a server that was down."""
         for exporter in self._exporters:
-            tick = getattr(exporter, "tick", None)
-            if tick is not None:
+            if isinstance(exporter, Ticks):
                 try:
-                    tick()
+                    exporter.tick()
                 except Exception:
                     _report_quietly("tick." + type(exporter).__name__)
 
@@ -412,10 +411,9 @@ class Pipeline(SpanProcessor):
             return
         self._shut = True
         for exporter in self._exporters:
-            abort = getattr(exporter, "abort", None)
-            if abort is not None:
+            if isinstance(exporter, Aborts):
                 try:
-                    abort()
+                    exporter.abort()
                 except Exception:
                     _report_quietly("abort." + type(exporter).__name__)
         with self._cond:
@@ -459,10 +457,9 @@ class Pipeline(SpanProcessor):
         """Tell the exporters that nothing may wait past ``deadline`` (``time.monotonic()``):
         the exit hook's budget. Exporters without the notion ignore it."""
         for exporter in self._exporters:
-            set_deadline = getattr(exporter, "set_deadline", None)
-            if set_deadline is not None:
+            if isinstance(exporter, HasDeadline):
                 try:
-                    set_deadline(deadline)
+                    exporter.set_deadline(deadline)
                 except Exception:
                     _report_quietly("deadline." + type(exporter).__name__)
 
@@ -471,11 +468,10 @@ def _merge_exporter_stats(result: FlushResult, exporters: Sequence[Any]) -> Flus
     """Exporters with retries or an outbox report their own counts (``stats()``); their
     in-flight spans are already counted as pending by the pipeline."""
     for exporter in exporters:
-        stats = getattr(exporter, "stats", None)
-        if stats is None:
+        if not isinstance(exporter, ReportsStats):
             continue
         try:
-            extra = stats()
+            extra = exporter.stats()
         except Exception:
             continue
         result = dataclasses.replace(
