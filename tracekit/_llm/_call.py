@@ -17,7 +17,7 @@ from tracekit import _attributes as attr
 from tracekit import _config, _errors, _gateway
 from tracekit._llm._span_data import record_error
 from tracekit._propagation import note_context_sent
-from tracekit._span import Span, SpanType
+from tracekit._span_handle import Span, SpanType
 
 #: True while a patched SDK method runs in this flow: a helper that calls another
 #: patched method internally (``stream()`` -> ``create()``) yields one span, not two

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tracekit import _attributes as attr
-from tracekit._span import Span
+from tracekit._span_handle import Span
 
 
 def record_server(span: Span, base_url: Any) -> None:

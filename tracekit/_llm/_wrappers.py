@@ -13,7 +13,8 @@ from tracekit import _attributes as attr
 from tracekit._llm._call import Call, Endpoint, _fail, _http_call, _in_call, _settle
 from tracekit._llm._streams import AsyncStreamProxy, SyncStreamProxy
 from tracekit._propagation import TRACEPARENT, format_traceparent
-from tracekit._span import NOOP_SPAN, Span, open_span
+from tracekit._span import open_span
+from tracekit._span_handle import NOOP_SPAN, Span
 
 #: (module, cls, method) -> the original attribute from the class __dict__; filled by
 #: :func:`tracekit._llm._patching.apply`; a wrapper whose key left it does nothing
