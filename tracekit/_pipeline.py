@@ -35,7 +35,7 @@ import dataclasses
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.context import Context
@@ -43,6 +43,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracekit import _attributes, _cost, _errors
+from tracekit._export._interface import Aborts, DescribesFailure, HasDeadline, ReportsStats, Spills, Ticks
 
 if TYPE_CHECKING:
     from tracekit._config import Settings
@@ -129,15 +130,25 @@ class _Counts:
 class Pipeline(SpanProcessor):
     """Span processor that batches finished spans to the exporters on a worker thread."""
 
-    def __init__(self, settings: Settings, exporters: Sequence[SpanExporter] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        exporters: Sequence[SpanExporter] | None = None,
+        successor: Callable[[bool], Pipeline | None] | None = None,
+    ) -> None:
+        """``successor(forked)`` names the pipeline a span goes to when it ends after this
+        one closed (the current one; after a fork, one started for the child). The
+        tracer, which owns the current pipeline, passes it: so the pipeline never
+        imports the tracer. Without it such a span is spilled."""
         if exporters is None:
             from tracekit._export._exporters import build
 
             exporters = build(settings)
         self._exporters = list(exporters)
         self._counts = [_Counts() for _ in self._exporters]
+        # a flag's value, not a method's presence: read it (the Protocols below say only what exists)
         self._self_counting = [bool(getattr(e, "counts_spans", False)) for e in self._exporters]
-        self._can_spill = any(getattr(e, "spill", None) is not None for e in self._exporters)
+        self._can_spill = any(isinstance(e, Spills) for e in self._exporters)
         self._max_queue = settings.max_queue_size
         self._max_bytes = settings.max_queue_bytes
         # the worker starts a batch early once a quarter of the byte budget is queued
@@ -157,6 +168,7 @@ class Pipeline(SpanProcessor):
         self._drop_logged = False
         self._direct = 0  # spans being exported by an app thread (back-pressure)
         self._shut = False
+        self._successor = successor
 
     @property
     def exporters(self) -> list[SpanExporter]:
@@ -209,9 +221,7 @@ class Pipeline(SpanProcessor):
             self._spill(overflow, _QUEUE_FULL, direct=True)
         elif closed:
             # a span that outlived a reconfiguration: send it through the current pipeline
-            from tracekit import _tracer
-
-            current = _tracer.ensure_pipeline() if self._forked else _tracer.current_pipeline()
+            current = self._successor(self._forked) if self._successor is not None else None
             if current is not None and current is not self:
                 current.on_end(span)
             else:
@@ -252,11 +262,10 @@ class Pipeline(SpanProcessor):
         """
         _cost.price_spans(spans)
         for index, exporter in enumerate(self._exporters):
-            spill = getattr(exporter, "spill", None)
             ok = False
             try:
-                if spill is not None:
-                    ok = bool(spill(spans))
+                if isinstance(exporter, Spills):
+                    ok = bool(exporter.spill(spans))
                 elif direct:
                     ok = exporter.export(spans) is SpanExportResult.SUCCESS
                     if ok and not self._self_counting[index]:
@@ -285,10 +294,9 @@ class Pipeline(SpanProcessor):
 
     @staticmethod
     def _drop_reason(exporter: SpanExporter, why: str) -> str:
-        describe = getattr(exporter, "describe_failure", None)
-        if describe is not None:
+        if isinstance(exporter, DescribesFailure):
             try:
-                return str(describe(why))
+                return str(exporter.describe_failure(why))
             except Exception:
                 pass
         return why
@@ -339,10 +347,9 @@ class Pipeline(SpanProcessor):
     def _tick(self) -> None:
         """Idle: let exporters with an outbox resend it or probe a server that was down."""
         for exporter in self._exporters:
-            tick = getattr(exporter, "tick", None)
-            if tick is not None:
+            if isinstance(exporter, Ticks):
                 try:
-                    tick()
+                    exporter.tick()
                 except Exception:
                     _report_quietly("tick." + type(exporter).__name__)
 
@@ -404,10 +411,9 @@ class Pipeline(SpanProcessor):
             return
         self._shut = True
         for exporter in self._exporters:
-            abort = getattr(exporter, "abort", None)
-            if abort is not None:
+            if isinstance(exporter, Aborts):
                 try:
-                    abort()
+                    exporter.abort()
                 except Exception:
                     _report_quietly("abort." + type(exporter).__name__)
         with self._cond:
@@ -451,10 +457,9 @@ class Pipeline(SpanProcessor):
         """Tell the exporters that nothing may wait past ``deadline`` (``time.monotonic()``):
         the exit hook's budget. Exporters without the notion ignore it."""
         for exporter in self._exporters:
-            set_deadline = getattr(exporter, "set_deadline", None)
-            if set_deadline is not None:
+            if isinstance(exporter, HasDeadline):
                 try:
-                    set_deadline(deadline)
+                    exporter.set_deadline(deadline)
                 except Exception:
                     _report_quietly("deadline." + type(exporter).__name__)
 
@@ -463,11 +468,10 @@ def _merge_exporter_stats(result: FlushResult, exporters: Sequence[Any]) -> Flus
     """Exporters with retries or an outbox report their own counts (``stats()``); their
     in-flight spans are already counted as pending by the pipeline."""
     for exporter in exporters:
-        stats = getattr(exporter, "stats", None)
-        if stats is None:
+        if not isinstance(exporter, ReportsStats):
             continue
         try:
-            extra = stats()
+            extra = exporter.stats()
         except Exception:
             continue
         result = dataclasses.replace(

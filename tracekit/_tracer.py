@@ -70,7 +70,7 @@ def _start() -> Tracer:
             # and after a reconfiguration it would run before ours: _at_exit drains
             shutdown_on_exit=False,
         )
-        pipeline = Pipeline(settings)
+        pipeline = Pipeline(settings, successor=_successor)
         provider.add_span_processor(pipeline)
         for processor in _extra_processors:
             provider.add_span_processor(processor)
@@ -170,6 +170,12 @@ def ensure_pipeline() -> Pipeline | None:
     if _pipeline is None:
         _start()
     return _pipeline
+
+
+def _successor(forked: bool) -> Pipeline | None:
+    """Where a span goes that ends after its pipeline closed (a reconfiguration, a fork):
+    the current pipeline; in a forked child one is started for it."""
+    return ensure_pipeline() if forked else current_pipeline()
 
 
 def _after_fork_in_child() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import tracekit
-from tracekit import _errors, _serialize, _span, _tracer
+from tracekit import _errors, _serialize, _span_handle, _tracer
 
 
 def _boom(*args: Any, **kwargs: Any) -> Any:
@@ -22,7 +22,7 @@ STEPS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "start span": lambda mp: mp.setattr(_tracer, "start_otel_span", _boom),
     "bind inputs": lambda mp: mp.setattr("tracekit._decorator._Binder.inputs", _boom),
     "serialize": lambda mp: mp.setattr(_serialize, "_encode", _boom),
-    "set attribute": lambda mp: mp.setattr(_span, "_attribute_value", _boom),
+    "set attribute": lambda mp: mp.setattr(_span_handle, "_attribute_value", _boom),
     "record exception": lambda mp: mp.setattr("opentelemetry.sdk.trace.Span.record_exception", _boom),
     "end span": lambda mp: mp.setattr("opentelemetry.sdk.trace.Span.end", _boom),
     "set status": lambda mp: mp.setattr("opentelemetry.sdk.trace.Span.set_status", _boom),

@@ -1,9 +1,10 @@
 """What the pipeline (``tracekit/_pipeline.py``) needs from an exporter, declared.
 
 Every exporter is an OpenTelemetry ``SpanExporter`` (:class:`Exporter`). Beyond that,
-an exporter may offer any of the capabilities below; the pipeline looks each one up
-by name on the exporter (``getattr``) and does without it when absent, so that a plain
-OpenTelemetry exporter works too. The names and signatures here are that contract:
+an exporter may offer any of the capabilities below; the pipeline checks each one with
+``isinstance`` against its ``runtime_checkable`` Protocol and does without it when
+absent, so that a plain OpenTelemetry exporter works too. Two are values, not methods,
+and are read as such: ``counts_spans`` (true or not) and ``outbox.dir``. The names and signatures here are that contract:
 ``tests/core/test_exporter_interface.py`` holds tracekit's own exporters against them.
 
 ==================  ==========================================  =======================

@@ -1,6 +1,6 @@
 """One model call seen by the proxy -> one LLM span, through autolog's own endpoints.
 
-The span is started, fed and ended by the core lifecycle of ``tracekit/_llm.py``
+The span is started, fed and ended by the core lifecycle of ``tracekit/_llm/``
 (``_begin``, ``_StreamState``: chunk, finalize once, respond, fail) with the provider
 endpoint autolog uses for the same call, so the attributes are the same by
 construction; the proxy only turns bytes into the SDK's arguments and objects

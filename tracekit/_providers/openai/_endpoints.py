@@ -24,21 +24,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tracekit import _attributes as attr
-from tracekit._llm import (
-    END_CANCELLED,
-    END_CLOSED,
-    END_ERROR,
-    AsyncStreamProxy,
-    Call,
-    Endpoint,
-    SyncStreamProxy,
-    nested_calls_suppressed,
-    proxy_stream,
-    record_models,
-    record_server,
-)
+from tracekit._llm._call import Call, Endpoint, nested_calls_suppressed
+from tracekit._llm._span_data import record_models, record_server
+from tracekit._llm._streams import END_CANCELLED, END_CLOSED, END_ERROR, AsyncStreamProxy, SyncStreamProxy, proxy_stream
 from tracekit._providers.openai import _mapping as mapping
-from tracekit._span import SpanType
+from tracekit._span_handle import SpanType
 
 PROVIDER = "openai"
 #: OpenTelemetry's ``gen_ai.provider.name`` for Azure OpenAI; MLflow (and the LiteLLM

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tracekit import _attributes as attr
-from tracekit._llm import record_models, record_usage
-from tracekit._span import Span
+from tracekit._llm._span_data import record_models, record_usage
+from tracekit._span_handle import Span
 
 logger = logging.getLogger("tracekit")
 
