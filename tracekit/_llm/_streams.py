@@ -139,19 +139,56 @@ class _StreamState:
         call.release()
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
-    """Wraps an SDK stream: looks and behaves exactly like it (``isinstance`` holds,
-    every attribute passes through), sees every chunk, and ends the span exactly once.
-
-    Providers subclass it to intercept helper methods that consume the stream
-    internally (``get_final_completion()`` …): call :meth:`_tk_finalize` there.
-    """
+class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+    """What the sync and async stream proxies share: the finalize-once state and the
+    hooks providers call; the twins below add only their own iteration and closing."""
 
     def __init__(self, wrapped: Any, call: Call | None) -> None:
         super().__init__(wrapped)
         self._self_state = _StreamState(call, self)
         self._self_iter: Any = None
         self._self_owner = True
+
+    def _tk_chunk(self, chunk: Any) -> None:
+        self._self_state.chunk(chunk)
+
+    def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
+        self._self_state.finalize(self.__wrapped__, reason, exc)
+
+    def _tk_fail(self, exc: BaseException) -> None:
+        """End the span as a failed call (see :meth:`_StreamState.fail`)."""
+        self._self_state.fail(exc)
+
+    def _tk_respond(self, result: Any, exc: BaseException | None = None) -> None:
+        """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
+        self._self_state.respond(result, exc)
+
+    def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
+        """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
+        a raw response's parsed stream) -- as the carrier of this same call: it shares
+        the finalize-once state, and garbage collection of ``self`` no longer ends the
+        span (the new proxy's does)."""
+        if proxy_class is None:
+            proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
+        proxy = proxy_class(wrapped, None)
+        proxy._self_state = self._self_state
+        proxy._self_state.own(proxy)
+        self._self_owner = False
+        return proxy
+
+    def __del__(self) -> None:
+        state = getattr(self, "_self_state", None)
+        if state is not None and not state.done and getattr(self, "_self_owner", True):
+            state.finalize(self.__wrapped__, END_ABANDONED)
+
+
+class SyncStreamProxy(_StreamProxy):
+    """Wraps an SDK stream: looks and behaves exactly like it (``isinstance`` holds,
+    every attribute passes through), sees every chunk, and ends the span exactly once.
+
+    Providers subclass it to intercept helper methods that consume the stream
+    internally (``get_final_completion()`` …): call :meth:`_tk_finalize` there.
+    """
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -190,50 +227,12 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
         finally:
             self._tk_finalize(END_CLOSED)
 
-    def _tk_chunk(self, chunk: Any) -> None:
-        self._self_state.chunk(chunk)
-
-    def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
-        self._self_state.finalize(self.__wrapped__, reason, exc)
-
-    def _tk_fail(self, exc: BaseException) -> None:
-        """End the span as a failed call (see :meth:`_StreamState.fail`)."""
-        self._self_state.fail(exc)
-
-    def _tk_respond(self, result: Any, exc: BaseException | None = None) -> None:
-        """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
-        self._self_state.respond(result, exc)
-
-    def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
-        """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
-        a raw response's parsed stream) -- as the carrier of this same call: it shares
-        the finalize-once state, and garbage collection of ``self`` no longer ends the
-        span (the new proxy's does)."""
-        if proxy_class is None:
-            proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
-        proxy = proxy_class(wrapped, None)
-        proxy._self_state = self._self_state
-        proxy._self_state.own(proxy)
-        self._self_owner = False
-        return proxy
-
-    def __del__(self) -> None:
-        state = getattr(self, "_self_state", None)
-        if state is not None and not state.done and getattr(self, "_self_owner", True):
-            state.finalize(self.__wrapped__, END_ABANDONED)
-
     def __reduce_ex__(self, protocol: Any) -> Any:
         return self.__wrapped__.__reduce_ex__(protocol)
 
 
-class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
+class AsyncStreamProxy(_StreamProxy):
     """The async twin of :class:`SyncStreamProxy`."""
-
-    def __init__(self, wrapped: Any, call: Call | None) -> None:
-        super().__init__(wrapped)
-        self._self_state = _StreamState(call, self)
-        self._self_iter: Any = None
-        self._self_owner = True
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -279,38 +278,6 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc,type-arg]
             return await closer()
         finally:
             self._tk_finalize(END_CLOSED)
-
-    def _tk_chunk(self, chunk: Any) -> None:
-        self._self_state.chunk(chunk)
-
-    def _tk_finalize(self, reason: str, exc: BaseException | None = None) -> None:
-        self._self_state.finalize(self.__wrapped__, reason, exc)
-
-    def _tk_fail(self, exc: BaseException) -> None:
-        """End the span as a failed call (see :meth:`_StreamState.fail`)."""
-        self._self_state.fail(exc)
-
-    def _tk_respond(self, result: Any, exc: BaseException | None = None) -> None:
-        """End the call as a non-streamed response (see :meth:`_StreamState.respond`)."""
-        self._self_state.respond(result, exc)
-
-    def _tk_handoff(self, wrapped: Any, proxy_class: type | None = None) -> Any:
-        """Proxy ``wrapped`` -- a stream this object produced (a stream manager's stream,
-        a raw response's parsed stream) -- as the carrier of this same call: it shares
-        the finalize-once state, and garbage collection of ``self`` no longer ends the
-        span (the new proxy's does)."""
-        if proxy_class is None:
-            proxy_class = AsyncStreamProxy if hasattr(wrapped, "__aiter__") else SyncStreamProxy
-        proxy = proxy_class(wrapped, None)
-        proxy._self_state = self._self_state
-        proxy._self_state.own(proxy)
-        self._self_owner = False
-        return proxy
-
-    def __del__(self) -> None:
-        state = getattr(self, "_self_state", None)
-        if state is not None and not state.done and getattr(self, "_self_owner", True):
-            state.finalize(self.__wrapped__, END_ABANDONED)
 
 
 def proxy_stream(call: Call, stream: Any, proxy_class: type | None = None) -> Any:
