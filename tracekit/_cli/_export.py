@@ -35,9 +35,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from tracekit._cli._times import parse_time
     from tracekit._config import normalize_uri
     from tracekit._errors import ConfigError
+    from tracekit._export._delivery import DestinationError
     from tracekit._export._encode import readable_from_data
     from tracekit._export._retry import Verdict
-    from tracekit._export._sender import DestinationError
     from tracekit._export.mlflow import MlflowExporter
     from tracekit._redact import redact_text, redact_url
 

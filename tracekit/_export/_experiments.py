@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from tracekit._export._delivery import DestinationError
 from tracekit._export._http import HttpClient, HttpResult, TransportError
 from tracekit._export._retry import Verdict, classify
-from tracekit._export._sender import DestinationError
 
 __all__ = ["DEFAULT_EXPERIMENT_ID", "resolve_experiment"]
 

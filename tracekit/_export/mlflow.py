@@ -23,12 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracekit._export._delivery import DestinationError
 from tracekit._export._encode import mlflow_ready
 from tracekit._export._experiments import resolve_experiment
 from tracekit._export._http import TransportError, mlflow_client
 from tracekit._export._reader import read_trace
 from tracekit._export._retry import Verdict, classify
-from tracekit._export._sender import DestinationError, ReliableExporter
+from tracekit._export._sender import ReliableExporter
 from tracekit._export._trace_info import FRAGMENT, trace_infos, with_experiment
 from tracekit._redact import needs_credentials, redact_url
 
