@@ -286,6 +286,7 @@ class Delivery:
 
                 self._records_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tracekit-records")
             return self._records_pool
+
     # --- health and messages --------------------------------------------------------------
     def _is_down(self) -> bool:
         return self._down_since is not None

@@ -64,6 +64,7 @@ class ReliableExporter(Delivery, SpanExporter):
 
     #: the pipeline reads this exporter's counts from ``stats()`` instead of counting results
     counts_spans = True
+
     # --- the SpanExporter contract --------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Deliver, spill or set aside ``spans``; never raises.
@@ -288,6 +289,8 @@ class ReliableExporter(Delivery, SpanExporter):
         else:
             report.error = report.error or f"stopped after {timeout:g} s"
         return report
+
+    # --- resending the outbox -------------------------------------------------------------
     def _drain(self, seconds: float, bounded: bool = False) -> None:
         """Resend outbox entries for up to ``seconds`` (one attempt each; stop at the first failure).
 
