@@ -1,4 +1,4 @@
-"""``tracekit demo``: run the bundled demo app (``tracekit._demo``), imported on use."""
+"""``tracekit demo``: run the bundled demo app (``tracekit._cli._demo_app``), imported on use."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 
 from tracekit._cli._base import TRACKING_URI_ENV, CliError, Context, SubParsers
 
-DEMO_MODULE = "tracekit._demo"
+DEMO_MODULE = "tracekit._cli._demo_app"
 
 
 def register(subparsers: SubParsers[argparse.ArgumentParser]) -> None:

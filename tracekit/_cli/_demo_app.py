@@ -4,6 +4,9 @@ It starts the fake server on 127.0.0.1, turns on autolog for every installed SDK
 runs one ``@trace``'d agent -- an OpenAI tool-calling round trip with a streamed
 answer, a streamed Anthropic tool use, a Gemini stream -- and prints the trace tree
 from the local store. Nothing leaves the machine.
+
+This module is the app; ``_demo`` adds the subcommand to the CLI and imports this
+module only when the subcommand runs.
 """
 
 from __future__ import annotations
