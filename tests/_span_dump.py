@@ -28,7 +28,9 @@ _TMP = re.compile(r"/tmp/[^\s\"',)]*")
 _HEX = re.compile(r"\b(0x)?[0-9a-f]{16,}\b")
 _ADDR = re.compile(r" at 0x[0-9a-f]+")
 # the fake server numbers its responses: concurrent calls take the numbers in any order
-_FAKE_ID = re.compile(r"fake-\d+")
+_FAKE_ID = re.compile(r"(fake[-_])\d+")
+# LangGraph puts fresh UUIDs into its run metadata (checkpoint namespaces, task ids)
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 # a Mock's repr carries its id() in decimal
 _MOCK_ID = re.compile(r"id='\d+'")
 
@@ -39,7 +41,8 @@ def scrub(value: Any) -> Any:
         value = _PORT.sub(r"\1:PORT", value)
         value = _TMP.sub("/tmp/PATH", value)
         value = _ADDR.sub(" at 0xADDR", value)
-        value = _FAKE_ID.sub("fake-N", value)
+        value = _FAKE_ID.sub(r"\1N", value)
+        value = _UUID.sub("UUID", value)
         value = _MOCK_ID.sub("id='N'", value)
         return _HEX.sub("HEX", value)
     if isinstance(value, (list, tuple)):
