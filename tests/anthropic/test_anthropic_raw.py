@@ -55,8 +55,12 @@ def test_streaming_response(client: anthropic.Anthropic, server: FakeLLMServer, 
 def test_streaming_response_closed_unread(client: anthropic.Anthropic, captured: SpanCapture) -> None:
     with client.messages.with_streaming_response.create(**INPUTS):
         pass
-    values = attributes(only_span(captured))
-    assert "mlflow.spanOutputs" not in values and values["tracekit.stream.end_reason"] == "closed"
+    span = only_span(captured)
+    values = attributes(span)
+    # a non-streamed call closed unread ends as a call that returned nothing, as openai's
+    # does: no stream bookkeeping for a call that streamed nothing
+    assert "mlflow.spanOutputs" not in values and not any(key.startswith("tracekit.stream") for key in values)
+    assert span.status == "OK"
 
 
 @pytest.mark.asyncio

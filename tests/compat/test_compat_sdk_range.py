@@ -141,6 +141,36 @@ def test_gemini_generate_content(server: FakeLLMServer, captured: SpanCapture, s
     _usage(llm)
 
 
+@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
+def test_raw_and_streaming_responses(server: FakeLLMServer, captured: SpanCapture, sdk: str) -> None:
+    """The Stainless shapes both SDKs share (``tracekit/_llm/_stainless.py``): a streamed
+    ``with_raw_response`` ends with the stream ``parse()`` hands out; a
+    ``with_streaming_response`` records at ``parse()``, or ends with nothing at close."""
+    kwargs: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    if sdk == "openai":
+        openai = pytest.importorskip("openai")
+        resource: Any = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-test", max_retries=0).chat.completions
+    else:
+        anthropic = pytest.importorskip("anthropic")
+        client = anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="sk-ant-test", max_retries=0)
+        resource, kwargs = client.messages, {**kwargs, "model": "claude-haiku-4-5", "max_tokens": 64}
+
+    events = list(resource.with_raw_response.create(stream=True, **kwargs).parse())
+    with resource.with_streaming_response.create(**kwargs) as response:
+        response.parse()
+    with resource.with_streaming_response.create(**kwargs):
+        pass
+
+    streamed, parsed, unread = captured.spans
+    assert (streamed.attributes["tracekit.stream.end_reason"], streamed.attributes["tracekit.stream.chunks"]) == (
+        "exhausted",
+        len(events),
+    )
+    assert "tracekit.stream.end_reason" not in parsed.attributes and parsed.outputs is not None
+    assert "tracekit.stream.end_reason" not in unread.attributes and unread.outputs is None
+    assert [s.status for s in (streamed, parsed, unread)] == ["OK", "OK", "OK"]
+
+
 def test_versions_under_test_are_reported() -> None:
     # shows in -v output which end of the range this run covered
     for dist in ("openai", "anthropic", "google-genai"):

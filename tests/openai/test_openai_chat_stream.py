@@ -164,6 +164,10 @@ def test_stream_helper_http_error(client: OpenAI, server: FakeLLMServer, capture
     span = only_span(captured)
     assert span.status == "ERROR"
     assert (span.attributes[attr.HTTP_STATUS_CODE], span.attributes[attr.ERROR_TYPE]) == (429, "RateLimitError")
+    assert [e["name"] for e in span.events] == ["exception"]
+    # the request failed at __enter__: a failed call, as create(stream=True) failing is
+    # (and as anthropic's messages.stream() is): no stream existed, so no stream bookkeeping
+    assert not [key for key in span.attributes if key.startswith("tracekit.stream.")]
     assert len(server.requests) == 1
 
 

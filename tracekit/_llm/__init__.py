@@ -19,9 +19,11 @@ Lifecycle of one call (sync or async)::
                                 runs exactly once, on exhaustion, error, close, with-exit,
                                 cancellation or garbage collection; the span ends there
 
-Its jobs live in five modules; this package only hands their names on:
+Its jobs live in six modules; this package only hands their names on:
 ``_patching`` (patch tables), ``_wrappers`` (the call lifecycle around an SDK method),
-``_streams`` (stream proxies), ``_call`` (the call record, :class:`Endpoint`, how a call
+``_streams`` (stream proxies), ``_stainless`` (the SDK shapes openai and anthropic share:
+stream managers, helper streams, raw responses; imported by those providers directly),
+``_call`` (the call record, :class:`Endpoint`, how a call
 ends) and ``_span_data`` (span data every provider records the same way).
 """
 

@@ -5,7 +5,6 @@ What is traced and how to use it: the public face's docstring and ``docs/anthrop
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -13,15 +12,9 @@ from typing import Any
 from tracekit import _attributes as attr
 from tracekit import _llm
 from tracekit._llm import Call, Endpoint, Patch
+from tracekit._llm import _stainless as stainless
+from tracekit._llm._stainless import is_api_response as _is_api_response
 from tracekit._providers.anthropic._mapping import accumulate, record_message, record_request
-from tracekit._providers.anthropic._streams import (
-    AsyncEventStreamProxy,
-    AsyncMessageStreamManagerProxy,
-    AsyncResponseProxy,
-    SyncEventStreamProxy,
-    SyncMessageStreamManagerProxy,
-    SyncResponseProxy,
-)
 
 __all__ = ["autolog"]
 
@@ -49,22 +42,7 @@ class MessagesEndpoint(Endpoint):
 
     # --- result ----------------------------------------------------------------------
     def wrap(self, call: Call, result: Any) -> Any:
-        if self.helper:
-            if hasattr(result, "__aenter__"):
-                return AsyncMessageStreamManagerProxy(result, call)
-            return SyncMessageStreamManagerProxy(result, call)
-        if _is_api_response(result):
-            if call.state.get("stream") or not _body_read(result):
-                if inspect.iscoroutinefunction(getattr(type(result), "parse", None)):
-                    return AsyncResponseProxy(result, call)
-                return SyncResponseProxy(result, call)
-            return result  # a read body: on_response records it now
-        if call.state.get("stream"):
-            if hasattr(result, "__aiter__"):
-                return AsyncEventStreamProxy(result, call)
-            if hasattr(result, "__iter__"):
-                return SyncEventStreamProxy(result, call)
-        return result
+        return stainless.wrap(call, result, MESSAGE_STREAM if self.helper else None)
 
     def on_response(self, call: Call, result: Any) -> None:
         if result is None:
@@ -119,16 +97,16 @@ class MessagesEndpoint(Endpoint):
 _HELPER_EVENTS = frozenset({"text", "input_json", "citation", "thinking", "signature", "compaction"})
 
 
-def _is_api_response(result: Any) -> bool:
-    return hasattr(result, "http_response") and hasattr(result, "parse")
+def _text_of(event: Any) -> str | None:
+    """The text of a ``text_stream`` event (anthropic 2.12.0 ``MessageStream.__stream_text__``)."""
+    delta = getattr(event, "delta", None)
+    if getattr(event, "type", None) == "content_block_delta" and getattr(delta, "type", None) == "text_delta":
+        return str(getattr(delta, "text", ""))
+    return None
 
 
-def _body_read(response: Any) -> bool:
-    try:
-        response.http_response.content  # noqa: B018 - raises ResponseNotRead when unread
-    except Exception:
-        return False
-    return True
+#: the helper stream of ``messages.stream()`` (anthropic ``MessageStream``)
+MESSAGE_STREAM = stainless.StreamHelper(("get_final_message", "get_final_text"), "text_stream", _text_of)
 
 
 def _request_headers(stream: Any) -> Any:

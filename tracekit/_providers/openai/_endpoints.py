@@ -1,22 +1,12 @@
-"""The OpenAI endpoints (what each traced SDK method records) and the proxies for the
-SDK objects whose data arrives after the patched call returned.
+"""The OpenAI endpoints: what each traced SDK method records.
 
-Written against openai 3.54.0. Three SDK shapes need more than the core's plain
-stream proxy:
-
-* **Stream helpers** (``chat.completions.stream()``, ``responses.stream()``) return a
-  *manager*; the request leaves only at ``__enter__`` (sync: the manager calls the
-  patched ``create`` then) and the helper's ``get_final_*()`` / ``until_done()``
-  consume the stream internally, past any proxy of the raw stream. So the helper
-  itself is the traced call: the manager is proxied, ``__enter__`` runs with nested
-  calls suppressed (one span), and the stream it returns is proxied with the same
-  finalize-once state and helpers that consume *through* the proxy.
-* **``with_streaming_response``** returns an HTTP response whose body is read when the
-  app calls ``parse()``: the proxy records the parsed result then (or hands a parsed
-  stream on), and ends the span on ``close()`` / context exit if the app never parsed.
-* **``with_raw_response``** reads the body at once: a non-streamed one is parsed for
-  the span right away (the SDK caches ``parse()``, so the app gets the same object);
-  a streamed one is proxied like the above.
+Written against openai 3.54.0. The SDK objects whose data arrives after the patched
+call returned (streams, ``.stream()`` managers and their helper streams, raw and
+streaming responses) are the Stainless shapes anthropic shares: proxied once, in
+:mod:`tracekit._llm._stainless`; here they are only declared (:data:`CHAT_STREAM`,
+:data:`RESPONSES_STREAM`). ``with_raw_response`` reads a non-streamed body at once:
+``on_response`` parses it for the span (the SDK caches ``parse()``, so the app gets
+the same object).
 """
 
 from __future__ import annotations
@@ -24,9 +14,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tracekit import _attributes as attr
-from tracekit._llm._call import Call, Endpoint, nested_calls_suppressed
+from tracekit._llm import _stainless as stainless
+from tracekit._llm._call import Call, Endpoint
 from tracekit._llm._span_data import record_models, record_server
-from tracekit._llm._streams import END_CANCELLED, END_CLOSED, END_ERROR, AsyncStreamProxy, SyncStreamProxy, proxy_stream
 from tracekit._providers.openai import _mapping as mapping
 from tracekit._span_handle import SpanType
 
@@ -36,15 +26,13 @@ PROVIDER = "openai"
 AZURE_GEN_AI_PROVIDER = "azure.ai.openai"
 AZURE_LLM_PROVIDER = "azure"
 
+#: the helper streams of ``chat.completions.stream()`` and ``responses.stream()``
+CHAT_STREAM = stainless.StreamHelper(final_getters=("get_final_completion",))
+RESPONSES_STREAM = stainless.StreamHelper(final_getters=("get_final_response",))
+
 
 def _is_azure(client: Any) -> bool:
     return any(cls.__name__ in ("AzureOpenAI", "AsyncAzureOpenAI") for cls in type(client).__mro__)
-
-
-def _is_sdk_stream(obj: Any) -> bool:
-    from openai import AsyncStream, Stream
-
-    return isinstance(obj, (Stream, AsyncStream))
 
 
 def _raw_response_kind(obj: Any) -> str | None:
@@ -92,16 +80,7 @@ class OpenAIEndpoint(Endpoint):
         call.state["stream"] = kwargs.get("stream") is True
 
     def wrap(self, call: Call, result: Any) -> Any:
-        kind = _raw_response_kind(result)
-        if kind == "deferred":
-            is_async = type(result).__name__.startswith("Async")
-            return (AsyncRawResponseProxy if is_async else RawResponseProxy)(result, call)
-        if kind == "legacy":
-            # the body is read already; only a stream still has data to come
-            return RawResponseProxy(result, call) if call.state.get("stream") else result
-        if _is_sdk_stream(result):
-            return proxy_stream(call, result)
-        return result
+        return stainless.wrap(call, result)
 
     def on_response(self, call: Call, result: Any) -> None:
         if result is None:  # a raw response closed unread
@@ -194,11 +173,7 @@ class ChatStreamHelperEndpoint(ChatEndpoint):
         call.state["stream"] = True
 
     def wrap(self, call: Call, result: Any) -> Any:
-        if hasattr(result, "__aenter__"):
-            return AsyncChatManagerProxy(result, call)
-        if hasattr(result, "__enter__"):
-            return ChatManagerProxy(result, call)
-        return result
+        return stainless.wrap(call, result, CHAT_STREAM)
 
     def on_chunk(self, call: Call, chunk: Any) -> None:
         """Nothing per event: the SDK's stream accumulates its own snapshot, read at the end."""
@@ -225,194 +200,4 @@ class ResponsesStreamHelperEndpoint(ResponsesEndpoint):
         call.state["stream"] = True
 
     def wrap(self, call: Call, result: Any) -> Any:
-        if hasattr(result, "__aenter__"):
-            return AsyncResponsesManagerProxy(result, call)
-        if hasattr(result, "__enter__"):
-            return ResponsesManagerProxy(result, call)
-        return result
-
-
-# --- proxies ----------------------------------------------------------------------------------
-
-
-def _error_reason(exc: BaseException | None) -> str:
-    if exc is None:
-        return END_CLOSED
-    return END_CANCELLED if type(exc).__name__ == "CancelledError" else END_ERROR
-
-
-class _HelperStreamProxy(SyncStreamProxy):
-    """A helper stream whose ``until_done()`` must drain through the proxy: the SDK's own
-    drains its inner iterator, past the proxy, and the span would never see the end."""
-
-    def until_done(self) -> Any:
-        for _ in self:
-            pass
-        return self
-
-
-class _AsyncHelperStreamProxy(AsyncStreamProxy):
-    """The async twin of :class:`_HelperStreamProxy`."""
-
-    async def until_done(self) -> Any:
-        async for _ in self:
-            pass
-        return self
-
-
-class ChatHelperStreamProxy(_HelperStreamProxy):
-    """The ``ChatCompletionStream`` of ``chat.completions.stream()``."""
-
-    def get_final_completion(self) -> Any:
-        self.until_done()
-        return self.__wrapped__.get_final_completion()
-
-
-class AsyncChatHelperStreamProxy(_AsyncHelperStreamProxy):
-    """The ``AsyncChatCompletionStream`` of ``chat.completions.stream()``."""
-
-    async def get_final_completion(self) -> Any:
-        await self.until_done()
-        return await self.__wrapped__.get_final_completion()
-
-
-class ResponsesHelperStreamProxy(_HelperStreamProxy):
-    """The ``ResponseStream`` of ``responses.stream()``."""
-
-    def get_final_response(self) -> Any:
-        self.until_done()
-        return self.__wrapped__.get_final_response()
-
-
-class AsyncResponsesHelperStreamProxy(_AsyncHelperStreamProxy):
-    """The ``AsyncResponseStream`` of ``responses.stream()``."""
-
-    async def get_final_response(self) -> Any:
-        await self.until_done()
-        return await self.__wrapped__.get_final_response()
-
-
-class _ManagerProxy(SyncStreamProxy):
-    """A stream helper's manager. ``__enter__`` sends the request (nested patched calls
-    suppressed: one span) and returns the helper stream, proxied on the same call."""
-
-    _tk_stream_proxy: ClassVar[type] = SyncStreamProxy
-
-    def __enter__(self) -> Any:
-        try:
-            with nested_calls_suppressed(self._self_state.call):
-                stream = self.__wrapped__.__enter__()
-        except BaseException as exc:
-            self._tk_finalize(_error_reason(exc), exc)
-            raise
-        call = self._self_state.call
-        if call is not None:
-            call.state["helper"] = stream
-        return self._tk_handoff(stream, self._tk_stream_proxy)
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(exc_type, exc, tb)
-        finally:
-            self._tk_finalize(_error_reason(exc), exc)
-
-
-class _AsyncManagerProxy(AsyncStreamProxy):
-    """The async twin of :class:`_ManagerProxy`."""
-
-    _tk_stream_proxy: ClassVar[type] = AsyncStreamProxy
-
-    async def __aenter__(self) -> Any:
-        try:
-            with nested_calls_suppressed(self._self_state.call):
-                stream = await self.__wrapped__.__aenter__()
-        except BaseException as exc:
-            self._tk_finalize(_error_reason(exc), exc)
-            raise
-        call = self._self_state.call
-        if call is not None:
-            call.state["helper"] = stream
-        return self._tk_handoff(stream, self._tk_stream_proxy)
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
-        finally:
-            self._tk_finalize(_error_reason(exc), exc)
-
-
-class ChatManagerProxy(_ManagerProxy):
-    _tk_stream_proxy: ClassVar[type] = ChatHelperStreamProxy
-
-
-class AsyncChatManagerProxy(_AsyncManagerProxy):
-    _tk_stream_proxy: ClassVar[type] = AsyncChatHelperStreamProxy
-
-
-class ResponsesManagerProxy(_ManagerProxy):
-    _tk_stream_proxy: ClassVar[type] = ResponsesHelperStreamProxy
-
-
-class AsyncResponsesManagerProxy(_AsyncManagerProxy):
-    _tk_stream_proxy: ClassVar[type] = AsyncResponsesHelperStreamProxy
-
-
-class RawResponseProxy(SyncStreamProxy):
-    """A raw HTTP response whose data the app reads later: ``with_streaming_response``
-    (sync) or a streamed ``with_raw_response`` (sync and async clients: the legacy
-    response's ``parse()`` is synchronous in both)."""
-
-    def parse(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            parsed = self.__wrapped__.parse(*args, **kwargs)
-        except BaseException as exc:
-            self._tk_end_unread(exc)
-            raise
-        return self._tk_parsed(parsed)
-
-    def close(self) -> Any:
-        try:
-            return self.__wrapped__.close()
-        finally:
-            self._tk_end_unread()
-
-    def _tk_parsed(self, parsed: Any) -> Any:
-        if _is_sdk_stream(parsed):
-            # the SDK caches parse(): hand out one proxy for that one stream
-            known = getattr(self, "_self_parsed", None)
-            if known is None or known.__wrapped__ is not parsed:
-                known = self._self_parsed = self._tk_handoff(parsed)
-            return known
-        self._tk_respond(parsed)
-        return parsed
-
-    def _tk_end_unread(self, exc: BaseException | None = None) -> None:
-        call = self._self_state.call
-        if call is None:
-            return
-        if call.state.get("stream"):
-            self._tk_finalize(_error_reason(exc), exc)
-        else:
-            self._tk_respond(None, exc)
-
-
-class AsyncRawResponseProxy(AsyncStreamProxy):
-    """The async twin of :class:`RawResponseProxy` (``AsyncAPIResponse``: ``parse()`` and
-    ``close()`` are coroutines)."""
-
-    async def parse(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            parsed = await self.__wrapped__.parse(*args, **kwargs)
-        except BaseException as exc:
-            self._tk_end_unread(exc)
-            raise
-        return RawResponseProxy._tk_parsed(self, parsed)  # type: ignore[arg-type]
-
-    async def close(self) -> Any:
-        try:
-            return await self.__wrapped__.close()
-        finally:
-            self._tk_end_unread()
-
-    def _tk_end_unread(self, exc: BaseException | None = None) -> None:
-        RawResponseProxy._tk_end_unread(self, exc)  # type: ignore[arg-type]
+        return stainless.wrap(call, result, RESPONSES_STREAM)
