@@ -179,6 +179,14 @@ class SQLiteStore:
                     pass
                 raise
 
+    def prepare(self) -> None:
+        """Create the file and open the writer connection now, its schema checked (the
+        store writer process does this before it says it is ready)."""
+        with self._write_lock:
+            if self._writer is None or self._writer_pid != os.getpid():
+                _create_private_file(self.path)
+                self._writer, self._writer_pid = self._open(), os.getpid()
+
     def close(self, timeout: float = -1) -> None:
         """Close the writer connection (the next write opens a new one).
 
