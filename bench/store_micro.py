@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import os
+import random
 import tempfile
 import threading
 import time
@@ -114,9 +114,7 @@ def make_spans(n: int, shape: str) -> list[ReadableSpan]:
         if shape == "single":
             spans.append(_span(trace, 1, None, "chat gpt-4o-mini", _llm_attributes(trace), trace * 10))
         else:
-            children = [
-                _span(trace, s, 1, "chat gpt-4o-mini", _llm_attributes(trace * 10 + s), trace * 10 + s) for s in (2, 3)
-            ]
+            children = [_span(trace, s, 1, "chat gpt-4o-mini", _llm_attributes(trace * 10 + s), trace * 10 + s) for s in (2, 3)]
             root_attrs = {
                 attr.SPAN_TYPE: "AGENT",
                 attr.SPAN_INPUTS: json.dumps({"question": _text(300)}),

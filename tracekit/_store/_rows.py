@@ -36,9 +36,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
 
-_SPAN_COLUMNS = (
-    "trace_id, span_id, parent_id, name, start_ns, end_ns, status, status_message, attributes, events, resource"
-)
+_SPAN_COLUMNS = "trace_id, span_id, parent_id, name, start_ns, end_ns, status, status_message, attributes, events, resource"
 _TRACE_COLUMNS = (
     "trace_id, name, start_ns, end_ns, status, tags, metadata, session_id, user_id,"
     " token_usage, span_count, request_preview, response_preview"

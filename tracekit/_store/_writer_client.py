@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracekit import _attributes as attr
-from tracekit import _errors
+from tracekit import _errors, _redact
 from tracekit._store._rows import PlainSpan, plain_of
 from tracekit._store._sqlite import BUSY_TIMEOUT_S
 from tracekit._store._writer import ANSWER, PROTOCOL, REQUEST, read_exact, write_all
@@ -57,6 +57,9 @@ _PYTHON_NAME = re.compile(r"^(python|pypy)[0-9.]*[a-z]?(\.exe)?$", re.IGNORECASE
 _F_SETPIPE_SZ = 1031  # Linux: a larger pipe takes a batch in fewer wake-ups
 
 _NONE, _STARTING, _READY, _OFF = "none", "starting", "ready", "off"
+#: for the test suite's "writer on" run: start the writer at the first batch and wait
+#: for its handshake, so that every batch goes through it (not a user setting)
+_EAGER = os.environ.get("TK_STORE_WRITER_EAGER", "") == "1"
 
 
 class WriterGone(Exception):
@@ -113,10 +116,11 @@ class WriterClient:
                 # short script, at exit) never pays for a second interpreter
                 if threading.current_thread().name == EXPORT_THREAD:
                     self._batches += 1
-                    if self._batches >= 2:
+                    if self._batches >= 2 or _EAGER:
                         self._start()
-                return False
-            if self._state == _STARTING and not self._poll_start():
+                if not _EAGER or self._state != _STARTING:
+                    return False
+            if self._state == _STARTING and not self._poll_start(wait=_EAGER):
                 return False
             if self._state != _READY:
                 return False
@@ -167,7 +171,8 @@ class WriterClient:
         if exe is None:
             self._off(f"sys.executable ({sys.executable!r}) is not a Python interpreter")
             return
-        env = dict(os.environ)
+        # the app's environment less its secrets (API keys, tokens): the writer needs none
+        env = {k: v for k, v in os.environ.items() if not _redact.is_secret_name(k)}
         # the child imports the tracekit this process runs, wherever it came from
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -198,13 +203,15 @@ class WriterClient:
         self._state = _STARTING
         self._started = time.monotonic()
 
-    def _poll_start(self) -> bool:
-        """True once the writer said it is ready; gives up after ``START_TIMEOUT_S``."""
+    def _poll_start(self, wait: bool = False) -> bool:
+        """True once the writer said it is ready (``wait``: wait for it); gives up after
+        ``START_TIMEOUT_S``."""
         proc = self._proc
         assert proc is not None and proc.stdout is not None
         out = proc.stdout.fileno()
         while b"\n" not in self._hello:
-            readable, _, _ = select.select([out], [], [], 0)
+            left = START_TIMEOUT_S - (time.monotonic() - self._started)
+            readable, _, _ = select.select([out], [], [], max(left, 0) if wait else 0)
             if not readable:
                 if time.monotonic() - self._started > START_TIMEOUT_S:
                     self._give_up(f"the store writer process did not start within {START_TIMEOUT_S:.0f} s")
