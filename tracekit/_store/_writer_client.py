@@ -173,13 +173,19 @@ class WriterClient:
             return
         # the app's environment less its secrets (API keys, tokens): the writer needs none
         env = {k: v for k, v in os.environ.items() if not _redact.is_secret_name(k)}
-        # the child imports the tracekit this process runs, wherever it came from
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["TRACEKIT_DISABLED"] = "1"  # the writer traces nothing itself
+        # the child imports the tracekit this process runs: from its site-packages as
+        # this interpreter does, else (a checkout on sys.path) from its directory, put
+        # first -- and never from the app's working directory, which `-m` would search
+        root = str(Path(__file__).resolve().parents[2])
+        cwd = "/"
+        if root not in _site_dirs():
+            env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            cwd = root
         try:
             self._proc = subprocess.Popen(
-                [exe, "-m", "tracekit._store._writer", str(self.path)],
+                [exe, "-m", "tracekit._store._writer", os.path.abspath(self.path)],
+                cwd=cwd,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 # never the app's stderr: a writer still busy after the app exited must
@@ -284,6 +290,16 @@ class WriterClient:
         self._seq = 0
         self.waiting_since = None
         self._pid = os.getpid()
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    dirs = list(getattr(site, "getsitepackages", list)())
+    user = getattr(site, "getusersitepackages", None)
+    if user is not None:
+        dirs.append(user())
+    return {os.path.realpath(d) for d in dirs}
 
 
 def _plain_batch(spans: Sequence[ReadableSpan]) -> list[PlainSpan]:
