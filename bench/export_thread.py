@@ -8,7 +8,11 @@ whole ``Pipeline._export`` (the rest is SQLite: inserts, summary rows, commit). 
 the worker's batches count: spans the app's thread wrote itself under back-pressure (a
 busy machine) are left out of ``spans``.
 
-    .venv/bin/python bench/export_thread.py [--calls 4000]     # prints JSON
+With ``--store-writer process`` the store writer process encodes and writes; the
+figures then add the app process's CPU per span (all its threads) and the writer
+process's (CPU moved, not removed). ``bench/store_writer_ab.py`` runs both, interleaved.
+
+    .venv/bin/python bench/export_thread.py [--calls 4000] [--store-writer thread|process]     # prints JSON
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ os.environ.setdefault("TRACEKIT_HOME", tempfile.mkdtemp(prefix="tracekit-export-
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=4000)
+    parser.add_argument("--store-writer", choices=("thread", "process"), default=None)
     args = parser.parse_args()
+    if args.store_writer:
+        os.environ["TRACEKIT_STORE_WRITER"] = args.store_writer
 
     import wrapt
     from _apps import MESSAGES, App
@@ -79,17 +86,55 @@ def main() -> dict[str, Any]:
     for _ in range(300):  # warm-up: schema, first batches
         nested()
     tracekit.flush()
+    from tracekit import _tracer
+
+    pipeline = _tracer.current_pipeline()
+    writer = getattr(pipeline.exporters[0], "writer", None) if pipeline is not None else None
+    for _ in range(200):  # the writer process starts at the second batch: wait for its handshake
+        if writer is None or writer.ready or writer.off_reason:
+            break
+        nested()
+        tracekit.flush()
+        time.sleep(0.05)
     acc.update(dict.fromkeys(acc, 0))
+    writer_pid = writer.writer_pid if writer is not None else None
+    writer_cpu = _proc_cpu_s(writer_pid)
+    cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(args.calls):
         nested()
     tracekit.flush()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    writer_cpu = _proc_cpu_s(writer_pid) - writer_cpu
     n = acc["spans"]
     out: dict[str, Any] = {"spans": n, "batches": acc["batches"]}
     for key in ("price", "encode", "export"):
         out[f"{key}_us_per_span"] = round(acc[key] / n / 1e3, 1)
     rest = out["export_us_per_span"] - out["price_us_per_span"] - out["encode_us_per_span"]
     out["sqlite_and_rest_us_per_span"] = round(rest, 1)
+    total = args.calls * 2
+    out["store_writer"] = "process" if writer_pid else "thread"
+    out["app_process_cpu_us_per_span"] = round(cpu / total * 1e6, 1)
+    out["writer_process_cpu_us_per_span"] = round(writer_cpu / total * 1e6, 1)
+    out["wall_us_per_span"] = round(wall / total * 1e6, 1)
+    out["rss_mb"] = round(_rss_mb(), 1)
     return out
+
+
+def _proc_cpu_s(pid: int | None) -> float:
+    """A process's user + system CPU seconds (Linux /proc; 0 without a pid)."""
+    if not pid:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

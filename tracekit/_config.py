@@ -66,6 +66,12 @@ class Settings:
     #: the local store's size cap in MB: past it, the oldest traces are pruned in the
     #: background (None: no cap)
     store_max_mb: float | None = None
+    # --- the local store's writer (issue 16) -----------------------------------------
+    #: "process": a store writer process encodes and commits the spans (the app's
+    #: interpreter only hands them over as plain data); "thread": the export thread
+    #: does it in this process. "process" falls back to "thread" on its own when the
+    #: writer cannot start (see docs/local-store.md)
+    store_writer: str = "thread"
 
     @property
     def is_local(self) -> bool:
@@ -79,6 +85,7 @@ class Settings:
         return Path(self.tracking_uri[len("sqlite:///") :]).expanduser()
 
 
+STORE_WRITERS: Final = ("process", "thread")
 OPTIONS: Final = tuple(f.name for f in dataclasses.fields(Settings))
 
 
@@ -184,6 +191,11 @@ def _validate(name: str, value: Any) -> Any:
         return value
     if name == "redact_arguments":
         return _redact_arguments(value)
+    if name == "store_writer":
+        choice = value.strip().lower() if isinstance(value, str) else value
+        if choice not in STORE_WRITERS:
+            raise ConfigError(name, value, "'process' (a store writer process) or 'thread' (the export thread)")
+        return choice
     if name == "store_max_mb":
         if value is None or (isinstance(value, str) and not value.strip()):
             return None  # unset or an empty variable: no cap
@@ -240,6 +252,7 @@ _ENV: Final[dict[str, tuple[str, ...]]] = {
     "redact_arguments": ("TRACEKIT_REDACT_ARGUMENTS",),
     "propagate_threads": ("TRACEKIT_PROPAGATE_THREADS",),
     "store_max_mb": ("TRACEKIT_STORE_MAX_MB",),
+    "store_writer": ("TRACEKIT_STORE_WRITER",),
 }
 #: TRACEKIT_* variables read elsewhere (not settings), so they are not typos
 _OTHER_ENV: Final = frozenset(

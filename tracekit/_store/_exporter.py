@@ -15,6 +15,7 @@ from tracekit._store._failure import cause
 from tracekit._store._prune import SizeCap
 from tracekit._store._sqlite import SQLiteStore, default_store_path
 from tracekit._store._status import note_write_error
+from tracekit._store._writer_client import WriterClient
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -41,12 +42,26 @@ class SQLiteSpanExporter(SpanExporter):
     'SUCCESS'
     """
 
-    def __init__(self, store: SQLiteStore | str | os.PathLike[str] | None = None, *, max_mb: float | None = None) -> None:
+    def __init__(
+        self,
+        store: SQLiteStore | str | os.PathLike[str] | None = None,
+        *,
+        max_mb: float | None = None,
+        writer: str | None = None,
+    ) -> None:
         """``max_mb``: the store's size cap (``store_max_mb``); the oldest traces are
-        pruned on the export thread once the store grows past it."""
+        pruned on the export thread once the store grows past it. ``writer``: who
+        encodes and writes the spans, ``"process"`` (a store writer process) or
+        ``"thread"`` (the export thread); default: the ``store_writer`` setting."""
         if store is None:
             store = default_store_path()
         self.store = store if isinstance(store, SQLiteStore) else SQLiteStore(store)
+        if writer is None:
+            from tracekit import _config
+
+            writer = _config.get().store_writer
+        #: the store writer process's client (``writer="process"`` on POSIX), else None
+        self.writer = WriterClient(self.store.path) if writer == "process" and os.name == "posix" else None
         self._cap = None if max_mb is None else SizeCap(self.store, int(max_mb * 1024 * 1024))
         self._lock = threading.Lock()
         self._shutdown = False
@@ -60,7 +75,8 @@ class SQLiteSpanExporter(SpanExporter):
         if self._shutdown:
             return SpanExportResult.FAILURE
         try:
-            self.store.write_spans(spans)
+            if self.writer is None or not self.writer.write(spans):
+                self.store.write_spans(spans)  # in process: the writer is off, starting, or died
         except Exception as exc:  # the exporter contract: report, never raise
             self._report(exc, len(spans))
             note_write_error(self.store.path, f"could not write {len(spans)} span(s): {self.last_cause or exc}")
@@ -93,6 +109,11 @@ class SQLiteSpanExporter(SpanExporter):
         """Why spans the pipeline gives up on were not written (for its one message)."""
         if self.store.waiting_since is not None:
             cause_text = "the store is locked by another process"
+        elif self.writer is not None and self.writer.waiting_since is not None:
+            cause_text = (
+                "the store writer process had not confirmed them: is the store locked by another process?"
+                " It goes on writing them after the app exits"
+            )
         else:
             cause_text = self.last_cause or why
         return f"not written to the local store {self.store.path} before tracekit stopped ({cause_text})"
@@ -101,6 +122,11 @@ class SQLiteSpanExporter(SpanExporter):
         """Refuse further batches and close the store's writer connection (without
         waiting for a write stuck on another process's lock)."""
         self._shutdown = True
+        if self.writer is not None:
+            try:
+                self.writer.close(timeout=0.2)  # the writer commits what it received, then exits
+            except Exception:
+                _errors.report("store.writer_close")
         try:
             self.store.close(timeout=0.2)
         except Exception:  # closing a connection that failed: nothing left to release

@@ -129,7 +129,7 @@ _SPAN_COST = (
 
 def find_traces(store: SQLiteStore, f: TraceFilter, *, limit: int | None = 20) -> TraceMatches:
     """The newest traces matching ``f`` (at most ``limit``), the total count, their costs."""
-    from tracekit._store._sqlite import _TRACE_COLUMNS, _trace_info
+    from tracekit._store._rows import _TRACE_COLUMNS, _trace_info
 
     where, params = _where(f)
     columns = ", ".join("t." + c.strip() for c in _TRACE_COLUMNS.split(","))
