@@ -87,6 +87,11 @@ step "ruff" .venv/bin/ruff check tracekit tests examples bench scripts
 step "mypy --strict tracekit" .venv/bin/mypy
 step "pytest (newest SDKs: $(.venv/bin/python scripts/sdk_versions.py))" \
   .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# the store's other writer (store_writer="process": a writer process does the encoding and
+# SQLite) under the store, core, CLI and secrets suites; EAGER starts it at the first batch
+step "pytest tests/store tests/core tests/cli tests/secrets (store writer process)" \
+  env TRACEKIT_STORE_WRITER=process TK_STORE_WRITER_EAGER=1 \
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/store tests/core tests/cli tests/secrets
 step "pytest tests/langchain_autolog (oldest LangChain: $(.venv-langchain-oldest/bin/python scripts/sdk_versions.py))" \
   .venv-langchain-oldest/bin/python -m pytest -q -p no:cacheprovider tests/langchain_autolog
 step "pytest tests/compat (oldest supported SDKs: $(.venv-oldest/bin/python scripts/sdk_versions.py))" \

@@ -32,6 +32,7 @@ _SHOWN = (
     "capture_content",
     "service_name",
     "store_max_mb",
+    "store_writer",
 )
 
 

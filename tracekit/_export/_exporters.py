@@ -27,7 +27,7 @@ def build(settings: Settings, environ: Mapping[str, str] | None = None) -> list[
     if store_path is not None:
         from tracekit._store import SQLiteSpanExporter
 
-        exporters.append(SQLiteSpanExporter(store_path, max_mb=settings.store_max_mb))
+        exporters.append(SQLiteSpanExporter(store_path, max_mb=settings.store_max_mb, writer=settings.store_writer))
     else:
         from tracekit._export.mlflow import MlflowExporter
 
