@@ -109,11 +109,11 @@ def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: i
             setup(mode)
             a = _block(on_fn, block, flush)
             b = _block(on_fn, block, flush)
-            rows[mode].append(tuple((x + y) / 2 for x, y in zip(a, b)))  # type: ignore[arg-type]
+            rows[mode].append(tuple((x + y) / 2 for x, y in zip(a, b, strict=True)))  # type: ignore[arg-type]
         setup("full")
         integration.autolog(disable=True)
         off2 = _block(off_fn, block, flush)
-        offs.append(tuple((x + y) / 2 for x, y in zip(off1, off2)))  # type: ignore[arg-type]
+        offs.append(tuple((x + y) / 2 for x, y in zip(off1, off2, strict=True)))  # type: ignore[arg-type]
         aa.append(abs(off1[0] - off2[0]))
     gc.callbacks.remove(_on_gc)
     integration.autolog()
@@ -126,9 +126,9 @@ def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: i
     for mode in modes:
         r = rows[mode]
         out[mode] = {
-            "process_us": round(statistics.median(x[0] - o[0] for x, o in zip(r, offs)), 1),
-            "thread_us": round(statistics.median(x[1] - o[1] for x, o in zip(r, offs)), 1),
-            "gc_per_call": round(statistics.median(x[2] - o[2] for x, o in zip(r, offs)), 4),
+            "process_us": round(statistics.median(x[0] - o[0] for x, o in zip(r, offs, strict=True)), 1),
+            "thread_us": round(statistics.median(x[1] - o[1] for x, o in zip(r, offs, strict=True)), 1),
+            "gc_per_call": round(statistics.median(x[2] - o[2] for x, o in zip(r, offs, strict=True)), 4),
         }
     return out
 
