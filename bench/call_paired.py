@@ -5,7 +5,7 @@ makes one call; in ABBA cycles (off, on, on, off) of ``--block`` calls each "on"
 runs twice, and the added cost is the median over cycles of CPU per call, on minus off.
 Process CPU (all threads) includes a flush at the end of each block, so the export
 thread's work is inside; thread CPU is the caller's alone; gen-0 collections are
-counted per call.
+counted per call; the wall ratio is the median call's on over off, per cycle.
 
 Modes (``--modes``), to attribute the cost:
 
@@ -55,14 +55,18 @@ class _NullExporter:
         return True
 
 
-def _block(fn: Callable[[], Any], n: int, flush: Callable[[], Any]) -> tuple[float, float, float]:
+def _block(fn: Callable[[], Any], n: int, flush: Callable[[], Any]) -> tuple[float, float, float, float]:
     gc0 = _collections[0]
+    walls = []
+    clock = time.perf_counter_ns
     p0, t0 = time.process_time_ns(), time.thread_time_ns()
     for _ in range(n):
+        w = clock()
         fn()
+        walls.append(clock() - w)
     flush()
     t1, p1 = time.thread_time_ns(), time.process_time_ns()
-    return (p1 - p0) / n / 1e3, (t1 - t0) / n / 1e3, (_collections[0] - gc0) / n
+    return (p1 - p0) / n / 1e3, (t1 - t0) / n / 1e3, (_collections[0] - gc0) / n, statistics.median(walls) / 1e3
 
 
 def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: int) -> dict[str, Any]:
@@ -96,8 +100,8 @@ def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: i
         pipeline._exporters, pipeline._counts, pipeline._self_counting = null if mode == "null" else real
 
     gc.callbacks.append(_on_gc)
-    rows: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
-    offs: list[tuple[float, float, float]] = []
+    rows: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in modes}
+    offs: list[tuple[float, float, float, float]] = []
     aa: list[float] = []
     flush = tracekit.flush
     for _ in range(cycles):
@@ -121,6 +125,7 @@ def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: i
         "off_process_us": round(statistics.median(o[0] for o in offs), 1),
         "off_thread_us": round(statistics.median(o[1] for o in offs), 1),
         "off_gc_per_call": round(statistics.median(o[2] for o in offs), 4),
+        "off_wall_us": round(statistics.median(o[3] for o in offs), 1),
         "aa_abs_process_us": round(statistics.median(aa), 1),
     }
     for mode in modes:
@@ -129,6 +134,7 @@ def measure(provider: str, stream: bool, modes: list[str], cycles: int, block: i
             "process_us": round(statistics.median(x[0] - o[0] for x, o in zip(r, offs, strict=True)), 1),
             "thread_us": round(statistics.median(x[1] - o[1] for x, o in zip(r, offs, strict=True)), 1),
             "gc_per_call": round(statistics.median(x[2] - o[2] for x, o in zip(r, offs, strict=True)), 4),
+            "wall_ratio": round(statistics.median(x[3] / o[3] for x, o in zip(r, offs, strict=True)), 3),
         }
     return out
 
