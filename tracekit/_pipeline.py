@@ -64,7 +64,10 @@ def span_bytes(span: ReadableSpan) -> int:
     texts (the only attributes that grow with the app's data) plus a fixed overhead.
     Two lookups, not a walk over every attribute: this runs on the app's thread."""
     size = SPAN_OVERHEAD_BYTES
-    attributes = span.attributes
+    # the SDK's dict itself when it has one (opentelemetry-sdk 1.x BoundedAttributes):
+    # ``span.attributes`` wraps it in a proxy whose every lookup is a Python call
+    store = getattr(getattr(span, "_attributes", None), "_dict", None)
+    attributes = store if type(store) is dict else span.attributes
     if attributes:
         for key in _BIG_KEYS:
             value = attributes.get(key)

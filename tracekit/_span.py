@@ -108,10 +108,11 @@ def open_span(
                 return NOOP_SPAN
         type_name = _type_name(span_type)
         name = _clean_name(name)
+        pending: dict[str, Any] = {}
         otel = _tracer.start_otel_span(
-            name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns, remote
+            name, parent._otel if parent is not None else None, type_name, attributes, start_time_ns, remote, pending
         )
-        return Span(otel, name, type_name, parent._root if parent is not None else None, parent)
+        return Span(otel, name, type_name, parent._root if parent is not None else None, parent, pending)
     except Exception:
         _errors.report("span.start")
         return NOOP_SPAN

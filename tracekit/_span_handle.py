@@ -79,7 +79,15 @@ class Span:
 
     __slots__ = ("__weakref__", "_attrs", "_ended", "_fork", "_otel", "_parent", "_root", "name", "span_type")
 
-    def __init__(self, otel: OTelSpan | None, name: str, span_type: str, root: Span | None, parent: Span | None = None) -> None:
+    def __init__(
+        self,
+        otel: OTelSpan | None,
+        name: str,
+        span_type: str,
+        root: Span | None,
+        parent: Span | None = None,
+        pending: dict[str, Any] | None = None,
+    ) -> None:
         self._otel = otel
         self._ended = False
         # the local parent: a flow still pointing at this span after it ended elsewhere
@@ -91,7 +99,8 @@ class Span:
         # Attributes set while the span is open wait here and reach the SDK span in one
         # step at end(): the SDK's set_attribute takes a lock and re-validates each value
         # (~2 µs per key with opentelemetry-sdk 1.45, and an LLM span sets ~25 keys).
-        self._attrs: dict[str, Any] = {}
+        # ``pending``: what the start left for the end (tracer.start_otel_span's ``deferred``)
+        self._attrs: dict[str, Any] = pending if pending is not None else {}
         self._root = root if root is not None else self
         self.name = name
         self.span_type = span_type

@@ -34,7 +34,8 @@ def _begin(
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)
-    with _errors.handle_internal_errors(f"{type(endpoint).__name__}.on_request"):
+    # a plain try, not handle_internal_errors(): no generator and no f-string per call
+    try:
         base = {attr.GEN_AI_OPERATION: endpoint.operation}
         if endpoint.provider:
             base[attr.GEN_AI_PROVIDER] = endpoint.provider
@@ -44,6 +45,8 @@ def _begin(
             base[attr.MESSAGE_FORMAT] = endpoint.message_format
         span.set_attributes(base)
         endpoint.on_request(call, instance, args, kwargs)
+    except Exception:
+        _errors.report(f"{type(endpoint).__name__}.on_request")
     return call
 
 
@@ -91,8 +94,10 @@ def _complete(call: Call, result: Any) -> Any:
         wrapped = result
     if isinstance(wrapped, (SyncStreamProxy, AsyncStreamProxy)):
         return wrapped  # the proxy ends the span
-    with _errors.handle_internal_errors(f"{type(call.endpoint).__name__}.on_response"):
+    try:  # a plain try: no generator and no f-string per call
         call.endpoint.on_response(call, result)
+    except Exception:
+        _errors.report(f"{type(call.endpoint).__name__}.on_response")
     _settle(call)
     call.span.end()
     call.release()
@@ -182,10 +187,12 @@ def _tap_wrapper(tap: ResponseTap, key: tuple[str, str, str]) -> Callable[..., A
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = _http_call.get()
         if call is not None and not _inactive(key):
-            with _errors.handle_internal_errors(f"{type(tap).__name__}.response"):
+            try:  # a plain try: no generator and no f-string per call
                 headers = getattr(tap.response(args, kwargs), "headers", None)
                 if headers is not None:
                     call.state["headers"] = headers
+            except Exception:
+                _errors.report(f"{type(tap).__name__}.response")
         return wrapped(*args, **kwargs)
 
     return wrapper
