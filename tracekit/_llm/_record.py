@@ -1,0 +1,534 @@
+"""The call record: what a provider found out about one LLM call, as typed fields, and
+the one function that turns it into span attributes.
+
+In the manner of OpenTelemetry's GenAI ``util-genai`` invocation object: a provider's
+hooks fill :class:`CallRecord` fields (``call.record.request_model = ...``) and never
+write an attribute key; the core (:mod:`._wrappers`, :mod:`._call`) calls
+:func:`write` after each hook -- after ``on_request``, and once more after
+``on_response`` / ``on_stream_end`` / ``on_error`` -- so request facts are on the span
+at request time (a stream still open at exit is exported with them).
+
+A field left :data:`UNSET` writes nothing; :func:`write` clears every field it wrote,
+so a field set again in a later hook is written again, as an overwrite. None and
+empty values keep the meaning they have as attributes (None is never written;
+an empty tool list or finish-reason list neither).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from tracekit import _attributes as attr
+from tracekit._span_handle import Span
+
+
+class _Unset:
+    """The type of :data:`UNSET`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: "not set": the field writes nothing (None would, for some keys, mean "write nothing" too)
+UNSET: Final[Any] = _Unset()
+
+
+class Usage:
+    """Token counts of one call (None: the server did not say)."""
+
+    __slots__ = ("cache_creation", "cache_read", "input", "output", "reasoning", "total")
+
+    def __init__(
+        self,
+        input: int | None,
+        output: int | None,
+        total: int | None = None,
+        *,
+        cache_read: int | None = None,
+        cache_creation: int | None = None,
+        reasoning: int | None = None,
+    ) -> None:
+        self.input = input
+        self.output = output
+        self.total = total
+        self.cache_read = cache_read
+        self.cache_creation = cache_creation
+        self.reasoning = reasoning
+
+
+class Deployment:
+    """What a gateway's own callback knows about the call (LiteLLM's logging payload):
+    which deployment served it, and who asked -- never their key."""
+
+    __slots__ = (
+        "api_base",
+        "attempted_fallbacks",
+        "attempted_retries",
+        "cache_hit",
+        "call_id",
+        "deployment",
+        "end_user",
+        "key_alias",
+        "model_group",
+        "org_id",
+        "overhead_ms",
+        "team_alias",
+        "team_id",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        call_id: Any = None,
+        model_group: Any = None,
+        deployment: Any = None,
+        cache_hit: bool | None = None,
+        attempted_retries: Any = None,
+        attempted_fallbacks: Any = None,
+        key_alias: Any = None,
+        team_id: Any = None,
+        team_alias: Any = None,
+        user_id: Any = None,
+        org_id: Any = None,
+        end_user: Any = None,
+        overhead_ms: Any = None,
+        api_base: Any = None,
+    ) -> None:
+        self.call_id = call_id
+        self.model_group = model_group
+        self.deployment = deployment
+        self.cache_hit = cache_hit
+        self.attempted_retries = attempted_retries
+        self.attempted_fallbacks = attempted_fallbacks
+        self.key_alias = key_alias
+        self.team_id = team_id
+        self.team_alias = team_alias
+        self.user_id = user_id
+        self.org_id = org_id
+        self.end_user = end_user
+        self.overhead_ms = overhead_ms
+        #: the upstream the gateway called (recorded without credentials or query)
+        self.api_base = api_base
+
+
+class CallRecord:
+    """The typed facts of one call, filled by the provider's hooks (every field starts
+    :data:`UNSET`). Models and ids are written as given; request parameters by their
+    semantic name (``max_tokens``, ``stop``, ``choice_count``)."""
+
+    __slots__ = (
+        "base_url",
+        "block_reason",
+        "choice_count",
+        "cost",
+        "deployment",
+        "embedding_dimension",
+        "error_message",
+        "error_type",
+        "exception",
+        "finish_reasons",
+        "first_token",
+        "frequency_penalty",
+        "http_status",
+        "incomplete",
+        "inputs",
+        "llm_provider",
+        "max_tokens",
+        "message_format",
+        "not_recorded",
+        "operation",
+        "output_type",
+        "outputs",
+        "presence_penalty",
+        "provider",
+        "proxy_upstream",
+        "request_model",
+        "response_id",
+        "response_model",
+        "seed",
+        "session_id",
+        "session_source",
+        "stop",
+        "stream",
+        "system",
+        "temperature",
+        "tools",
+        "top_k",
+        "top_p",
+        "usage",
+        "user_agent",
+        "user_id",
+    )
+
+    def __init__(self) -> None:
+        # the call's identity: gen_ai.operation.name, gen_ai.provider.name (also
+        # gen_ai.system and mlflow.llm.provider unless those two are set), mlflow.message.format
+        self.operation: Any = UNSET
+        self.provider: Any = UNSET
+        self.system: Any = UNSET
+        self.llm_provider: Any = UNSET
+        self.message_format: Any = UNSET
+        #: the client's base URL: server.address / server.port / tracekit.base_url / gateway path
+        self.base_url: Any = UNSET
+        #: the request as recorded (mlflow.spanInputs) and the response (mlflow.spanOutputs)
+        self.inputs: Any = UNSET
+        self.outputs: Any = UNSET
+        self.request_model: Any = UNSET
+        self.response_model: Any = UNSET
+        self.response_id: Any = UNSET
+        # request parameters (gen_ai.request.*)
+        self.max_tokens: Any = UNSET
+        self.temperature: Any = UNSET
+        self.top_p: Any = UNSET
+        self.top_k: Any = UNSET
+        self.stop: Any = UNSET
+        self.seed: Any = UNSET
+        self.frequency_penalty: Any = UNSET
+        self.presence_penalty: Any = UNSET
+        self.choice_count: Any = UNSET
+        self.output_type: Any = UNSET
+        #: function tools, OpenAI-style (``{"type": "function", "function": {...}}``)
+        self.tools: Any = UNSET
+        self.usage: Usage | Any = UNSET
+        self.finish_reasons: Any = UNSET
+        self.embedding_dimension: Any = UNSET
+        #: True on a streamed call; True when a stream ended before the server finished it
+        self.stream: Any = UNSET
+        self.incomplete: Any = UNSET
+        #: error.type and http.response.status_code of a failed call; ``error_message``
+        #: sets status ERROR with that description (an error inside a 200 answer)
+        self.error_type: Any = UNSET
+        self.http_status: Any = UNSET
+        self.error_message: Any = UNSET
+        #: an ``exception`` event without an exception object: (type, message, time_ns)
+        self.exception: Any = UNSET
+        #: time to first token known after the fact: (milliseconds, time_ns of the token)
+        self.first_token: Any = UNSET
+        #: Gemini: promptFeedback.blockReason of a blocked prompt
+        self.block_reason: Any = UNSET
+        self.session_id: Any = UNSET
+        self.user_id: Any = UNSET
+        # the recording proxy: upstream URL, client's User-Agent, where session.id came
+        # from, why a response body is missing
+        self.proxy_upstream: Any = UNSET
+        self.user_agent: Any = UNSET
+        self.session_source: Any = UNSET
+        self.not_recorded: Any = UNSET
+        #: a gateway's own callback: :class:`Deployment`, and its cost as
+        #: (input USD or None, output USD or None, total USD, source)
+        self.deployment: Deployment | Any = UNSET
+        self.cost: Any = UNSET
+
+
+def record_error(record: CallRecord, exc: BaseException) -> None:
+    """HTTP status and error type of an SDK exception (``error.type``, ``http.response.status_code``)."""
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    record.error_type = type(exc).__qualname__
+    if isinstance(status, int):
+        record.http_status = status
+
+
+# --- record -> attributes --------------------------------------------------------------
+
+
+def write(span: Span, r: CallRecord) -> None:
+    """Write every set field of ``r`` on ``span`` and clear it. Runs after each provider
+    hook, on the app's thread: one check per field, one ``set_attributes`` call."""
+    values: dict[str, Any] = {}
+    v = r.operation
+    if v is not UNSET:
+        values[attr.GEN_AI_OPERATION] = v
+        r.operation = UNSET
+    v = r.provider
+    if v is not UNSET:
+        values[attr.GEN_AI_PROVIDER] = values[attr.GEN_AI_SYSTEM] = values[attr.LLM_PROVIDER] = v
+        r.provider = UNSET
+    v = r.system
+    if v is not UNSET:
+        values[attr.GEN_AI_SYSTEM] = v
+        r.system = UNSET
+    v = r.llm_provider
+    if v is not UNSET:
+        values[attr.LLM_PROVIDER] = v
+        r.llm_provider = UNSET
+    v = r.message_format
+    if v is not UNSET:
+        values[attr.MESSAGE_FORMAT] = v
+        r.message_format = UNSET
+    v = r.base_url
+    if v is not UNSET:
+        r.base_url = UNSET
+        if v is not None:
+            server = _server_attributes(str(v))
+            if server:
+                values.update(server)
+    v = r.inputs
+    if v is not UNSET:
+        r.inputs = UNSET
+        span.set_inputs(v)
+    v = r.outputs
+    if v is not UNSET:
+        r.outputs = UNSET
+        span.set_outputs(v)
+    v = r.request_model
+    if v is not UNSET:
+        r.request_model = UNSET
+        if v:
+            values[attr.GEN_AI_REQUEST_MODEL] = values[attr.LLM_MODEL] = str(v)
+    v = r.response_model
+    if v is not UNSET:
+        r.response_model = UNSET
+        if v:
+            # mlflow.llm.model is the model that served the call when known
+            values[attr.GEN_AI_RESPONSE_MODEL] = values[attr.LLM_MODEL] = str(v)
+    v = r.response_id
+    if v is not UNSET:
+        values[attr.GEN_AI_RESPONSE_ID] = v
+        r.response_id = UNSET
+    if r.max_tokens is not UNSET or r.temperature is not UNSET or r.top_p is not UNSET or r.stop is not UNSET:
+        _common_parameters(r, values)
+    if r.top_k is not UNSET or r.seed is not UNSET or r.choice_count is not UNSET:
+        _rare_parameters(r, values)
+    if r.frequency_penalty is not UNSET or r.presence_penalty is not UNSET:
+        _penalties(r, values)
+    v = r.output_type
+    if v is not UNSET:
+        values[attr.GEN_AI_OUTPUT_TYPE] = v
+        r.output_type = UNSET
+    v = r.tools
+    if v is not UNSET:
+        r.tools = UNSET
+        if v:
+            values[attr.CHAT_TOOLS] = v
+    v = r.usage
+    if v is not UNSET:
+        r.usage = UNSET
+        _usage_attributes(v, values)
+    v = r.finish_reasons
+    if v is not UNSET:
+        r.finish_reasons = UNSET
+        if v:
+            values[attr.GEN_AI_FINISH_REASONS] = v
+    v = r.embedding_dimension
+    if v is not UNSET:
+        values[attr.GEN_AI_EMBEDDINGS_DIMENSION] = v
+        r.embedding_dimension = UNSET
+    v = r.stream
+    if v is not UNSET:
+        values[attr.STREAM] = v
+        r.stream = UNSET
+    v = r.incomplete
+    if v is not UNSET:
+        values[attr.STREAM_INCOMPLETE] = v
+        r.incomplete = UNSET
+    if r.error_type is not UNSET or r.http_status is not UNSET or r.error_message is not UNSET or r.exception is not UNSET:
+        _error(span, r, values)
+    v = r.block_reason
+    if v is not UNSET:
+        values[attr.GEMINI_BLOCK_REASON] = v
+        r.block_reason = UNSET
+    if r.first_token is not UNSET or r.session_id is not UNSET or r.user_id is not UNSET:
+        _after_the_fact(span, r, values)
+    if (
+        r.proxy_upstream is not UNSET
+        or r.user_agent is not UNSET
+        or r.session_source is not UNSET
+        or r.not_recorded is not UNSET
+    ):
+        _proxy(r, values)
+    if r.deployment is not UNSET or r.cost is not UNSET:
+        _gateway_callback(r, values)
+    if values:
+        span.set_attributes(values)
+
+
+def _common_parameters(r: CallRecord, values: dict[str, Any]) -> None:
+    v = r.max_tokens
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_MAX_TOKENS] = v
+        r.max_tokens = UNSET
+    v = r.temperature
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_TEMPERATURE] = v
+        r.temperature = UNSET
+    v = r.top_p
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_TOP_P] = v
+        r.top_p = UNSET
+    v = r.stop
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_STOP] = v
+        r.stop = UNSET
+
+
+def _rare_parameters(r: CallRecord, values: dict[str, Any]) -> None:
+    v = r.top_k
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_TOP_K] = v
+        r.top_k = UNSET
+    v = r.seed
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_SEED] = v
+        r.seed = UNSET
+    v = r.choice_count
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_CHOICE_COUNT] = v
+        r.choice_count = UNSET
+
+
+def _penalties(r: CallRecord, values: dict[str, Any]) -> None:
+    v = r.frequency_penalty
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_FREQUENCY_PENALTY] = v
+        r.frequency_penalty = UNSET
+    v = r.presence_penalty
+    if v is not UNSET:
+        values[attr.GEN_AI_REQUEST_PRESENCE_PENALTY] = v
+        r.presence_penalty = UNSET
+
+
+def _error(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
+    v = r.error_type
+    if v is not UNSET:
+        values[attr.ERROR_TYPE] = v
+        r.error_type = UNSET
+    v = r.http_status
+    if v is not UNSET:
+        values[attr.HTTP_STATUS_CODE] = v
+        r.http_status = UNSET
+    exception, message = r.exception, r.error_message
+    r.exception = r.error_message = UNSET
+    if exception is not UNSET:
+        kind, text, time_ns = exception
+        span.add_event("exception", {"exception.type": str(kind), "exception.message": str(text)[:4000]}, time_ns)
+    if message is not UNSET:
+        span.set_status("ERROR", message)
+
+
+def _after_the_fact(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
+    v = r.first_token
+    if v is not UNSET:
+        r.first_token = UNSET
+        ttft_ms, time_ns = v
+        values[attr.STREAM_TTFT_MS] = ttft_ms
+        span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": ttft_ms}, time_ns)
+    v = r.session_id
+    if v is not UNSET:
+        values[attr.SESSION_ID] = v
+        r.session_id = UNSET
+    v = r.user_id
+    if v is not UNSET:
+        values[attr.USER_ID] = v
+        r.user_id = UNSET
+
+
+def _proxy(r: CallRecord, values: dict[str, Any]) -> None:
+    for key, value in (
+        (attr.PROXY_UPSTREAM, r.proxy_upstream),
+        (attr.USER_AGENT, r.user_agent),
+        (attr.PROXY_SESSION_SOURCE, r.session_source),
+        (attr.PROXY_NOT_RECORDED, r.not_recorded),
+    ):
+        if value is not UNSET:
+            values[key] = value
+    r.proxy_upstream = r.user_agent = r.session_source = r.not_recorded = UNSET
+
+
+def _gateway_callback(r: CallRecord, values: dict[str, Any]) -> None:
+    d, cost = r.deployment, r.cost
+    r.deployment = r.cost = UNSET
+    if d is not UNSET:
+        values.update(
+            {
+                attr.LITELLM_CALL_ID: d.call_id,
+                attr.LITELLM_MODEL_GROUP: d.model_group,
+                attr.LITELLM_DEPLOYMENT: d.deployment,
+                attr.LITELLM_CACHE_HIT: d.cache_hit,
+                attr.LITELLM_ATTEMPTED_RETRIES: d.attempted_retries,
+                attr.LITELLM_ATTEMPTED_FALLBACKS: d.attempted_fallbacks,
+                attr.LITELLM_KEY_ALIAS: d.key_alias,
+                attr.LITELLM_TEAM_ID: d.team_id,
+                attr.LITELLM_TEAM_ALIAS: d.team_alias,
+                attr.LITELLM_USER_ID: d.user_id,
+                attr.LITELLM_ORG_ID: d.org_id,
+                attr.LITELLM_END_USER: d.end_user,
+                attr.LITELLM_OVERHEAD_MS: d.overhead_ms,
+            }
+        )
+        values.update(_api_base(d.api_base))
+    if cost is not UNSET:
+        from tracekit._cost import cost_attributes
+
+        values.update(cost_attributes(*cost))
+
+
+# --- the helpers: server, usage, upstream ---------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _server_attributes(base_url: str) -> dict[str, Any] | None:
+    """The client's base URL as ``server.address`` / ``server.port`` and the path prefix
+    (a gateway shows there: ``/gateway/openai/v1``, ``/serving-endpoints``)."""
+    # cached: an app has a handful of base URLs, and urlsplit + .hostname + .port cost
+    # ~10 µs per call (measured, CPython 3.11); callers only read the returned dict
+    parts = urlsplit(base_url)
+    if not parts.hostname:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    path = parts.path.rstrip("/")
+    # never record credentials or the query string (some gateways put keys there)
+    netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    return {
+        attr.SERVER_ADDRESS: parts.hostname,
+        attr.SERVER_PORT: port,
+        attr.BASE_URL: f"{parts.scheme}://{netloc}{path}",
+        attr.GATEWAY_PATH: path or "/",
+    }
+
+
+def _usage_attributes(u: Usage, values: dict[str, Any]) -> None:
+    """Token usage on both ``mlflow.chat.tokenUsage`` and the ``gen_ai.usage.*`` keys."""
+    input_tokens, output_tokens, total_tokens = u.input, u.output, u.total
+    if input_tokens is None and output_tokens is None and total_tokens is None:
+        return
+    if total_tokens is None:
+        total_tokens = (input_tokens or 0) + (output_tokens or 0)
+    usage: dict[str, int] = {
+        attr.USAGE_INPUT: int(input_tokens or 0),
+        attr.USAGE_OUTPUT: int(output_tokens or 0),
+        attr.USAGE_TOTAL: int(total_tokens),
+    }
+    values[attr.GEN_AI_USAGE_INPUT] = usage[attr.USAGE_INPUT]
+    values[attr.GEN_AI_USAGE_OUTPUT] = usage[attr.USAGE_OUTPUT]
+    if u.cache_read is not None:
+        usage[attr.USAGE_CACHE_READ] = values[attr.GEN_AI_USAGE_CACHE_READ] = int(u.cache_read)
+    if u.cache_creation is not None:
+        usage[attr.USAGE_CACHE_CREATION] = values[attr.GEN_AI_USAGE_CACHE_CREATION] = int(u.cache_creation)
+    if u.reasoning is not None:
+        usage[attr.USAGE_REASONING] = values[attr.GEN_AI_USAGE_REASONING] = int(u.reasoning)
+    values[attr.TOKEN_USAGE] = usage
+
+
+def _api_base(api_base: Any) -> dict[str, Any]:
+    """The upstream a gateway called, without credentials, query or fragment."""
+    if not isinstance(api_base, str) or not api_base:
+        return {}
+    parts = urlsplit(api_base)
+    if not parts.hostname:
+        return {}
+    netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    return {
+        attr.LITELLM_API_BASE: f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}",
+        attr.SERVER_ADDRESS: parts.hostname,
+        attr.SERVER_PORT: parts.port or (443 if parts.scheme == "https" else 80),
+    }
