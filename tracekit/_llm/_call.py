@@ -96,10 +96,11 @@ class Call:
 
 
 class Endpoint:
-    """Maps one SDK method's data to span data. Subclass per endpoint in a provider module.
+    """Maps one SDK method's data to the call record. Subclass per endpoint in a provider module.
 
-    Every hook runs guarded by the core; none may start or end spans or call the
-    SDK method. Set :attr:`span_type`, :attr:`provider` (``gen_ai.provider.name``),
+    Every hook runs guarded by the core; none may start or end spans, write span
+    attributes or call the SDK method: hooks fill ``call.record``, which the core
+    writes on the span after each hook. Set :attr:`span_type`, :attr:`provider` (``gen_ai.provider.name``),
     :attr:`operation` (``gen_ai.operation.name``) and :attr:`message_format`.
     """
 

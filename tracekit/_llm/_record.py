@@ -84,39 +84,27 @@ class Deployment:
         "user_id",
     )
 
-    def __init__(
-        self,
-        *,
-        call_id: Any = None,
-        model_group: Any = None,
-        deployment: Any = None,
-        cache_hit: bool | None = None,
-        attempted_retries: Any = None,
-        attempted_fallbacks: Any = None,
-        key_alias: Any = None,
-        team_id: Any = None,
-        team_alias: Any = None,
-        user_id: Any = None,
-        org_id: Any = None,
-        end_user: Any = None,
-        overhead_ms: Any = None,
-        api_base: Any = None,
-    ) -> None:
-        self.call_id = call_id
-        self.model_group = model_group
-        self.deployment = deployment
-        self.cache_hit = cache_hit
-        self.attempted_retries = attempted_retries
-        self.attempted_fallbacks = attempted_fallbacks
-        self.key_alias = key_alias
-        self.team_id = team_id
-        self.team_alias = team_alias
-        self.user_id = user_id
-        self.org_id = org_id
-        self.end_user = end_user
-        self.overhead_ms = overhead_ms
-        #: the upstream the gateway called (recorded without credentials or query)
-        self.api_base = api_base
+    call_id: Any
+    model_group: Any
+    deployment: Any
+    cache_hit: Any
+    attempted_retries: Any
+    attempted_fallbacks: Any
+    key_alias: Any
+    team_id: Any
+    team_alias: Any
+    user_id: Any
+    org_id: Any
+    end_user: Any
+    overhead_ms: Any
+    #: the upstream the gateway called (recorded without credentials or query)
+    api_base: Any
+
+    def __init__(self, **fields: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, fields.pop(name, None))
+        if fields:
+            raise TypeError(f"unknown Deployment fields: {sorted(fields)}")
 
 
 class CallRecord:
@@ -243,169 +231,116 @@ def record_error(record: CallRecord, exc: BaseException) -> None:
 
 def write(span: Span, r: CallRecord) -> None:
     """Write every set field of ``r`` on ``span`` and clear it. Runs after each provider
-    hook, on the app's thread: one check per field, one ``set_attributes`` call."""
+    hook, on the app's thread: one check per field (rare ones in groups), one
+    ``set_attributes`` call."""
     values: dict[str, Any] = {}
-    v = r.operation
-    if v is not UNSET:
-        values[attr.GEN_AI_OPERATION] = v
-        r.operation = UNSET
-    v = r.provider
-    if v is not UNSET:
+    if (v := r.operation) is not UNSET:
+        values[attr.GEN_AI_OPERATION], r.operation = v, UNSET
+    if (v := r.provider) is not UNSET:
         values[attr.GEN_AI_PROVIDER] = values[attr.GEN_AI_SYSTEM] = values[attr.LLM_PROVIDER] = v
         r.provider = UNSET
-    v = r.system
-    if v is not UNSET:
-        values[attr.GEN_AI_SYSTEM] = v
-        r.system = UNSET
-    v = r.llm_provider
-    if v is not UNSET:
-        values[attr.LLM_PROVIDER] = v
-        r.llm_provider = UNSET
-    v = r.message_format
-    if v is not UNSET:
-        values[attr.MESSAGE_FORMAT] = v
-        r.message_format = UNSET
-    v = r.base_url
-    if v is not UNSET:
+    if (v := r.system) is not UNSET:
+        values[attr.GEN_AI_SYSTEM], r.system = v, UNSET
+    if (v := r.llm_provider) is not UNSET:
+        values[attr.LLM_PROVIDER], r.llm_provider = v, UNSET
+    if (v := r.message_format) is not UNSET:
+        values[attr.MESSAGE_FORMAT], r.message_format = v, UNSET
+    if (v := r.base_url) is not UNSET:
         r.base_url = UNSET
-        if v is not None:
-            server = _server_attributes(str(v))
-            if server:
-                values.update(server)
-    v = r.inputs
-    if v is not UNSET:
+        server = _server_attributes(str(v)) if v is not None else None
+        if server:
+            values.update(server)
+    if (v := r.inputs) is not UNSET:
         r.inputs = UNSET
         span.set_inputs(v)
-    v = r.outputs
-    if v is not UNSET:
+    if (v := r.outputs) is not UNSET:
         r.outputs = UNSET
         span.set_outputs(v)
-    v = r.request_model
-    if v is not UNSET:
+    if (v := r.request_model) is not UNSET:
         r.request_model = UNSET
         if v:
             values[attr.GEN_AI_REQUEST_MODEL] = values[attr.LLM_MODEL] = str(v)
-    v = r.response_model
-    if v is not UNSET:
+    if (v := r.response_model) is not UNSET:
         r.response_model = UNSET
-        if v:
-            # mlflow.llm.model is the model that served the call when known
+        if v:  # mlflow.llm.model is the model that served the call when known
             values[attr.GEN_AI_RESPONSE_MODEL] = values[attr.LLM_MODEL] = str(v)
-    v = r.response_id
-    if v is not UNSET:
-        values[attr.GEN_AI_RESPONSE_ID] = v
-        r.response_id = UNSET
+    if (v := r.response_id) is not UNSET:
+        values[attr.GEN_AI_RESPONSE_ID], r.response_id = v, UNSET
     if r.max_tokens is not UNSET or r.temperature is not UNSET or r.top_p is not UNSET or r.stop is not UNSET:
-        _common_parameters(r, values)
+        _copy(r, _COMMON_PARAMETERS, values)
     if r.top_k is not UNSET or r.seed is not UNSET or r.choice_count is not UNSET:
-        _rare_parameters(r, values)
+        _copy(r, _RARE_PARAMETERS, values)
     if r.frequency_penalty is not UNSET or r.presence_penalty is not UNSET:
-        _penalties(r, values)
-    v = r.output_type
-    if v is not UNSET:
-        values[attr.GEN_AI_OUTPUT_TYPE] = v
-        r.output_type = UNSET
-    v = r.tools
-    if v is not UNSET:
+        _copy(r, _PENALTIES, values)
+    if (v := r.output_type) is not UNSET:
+        values[attr.GEN_AI_OUTPUT_TYPE], r.output_type = v, UNSET
+    if (v := r.tools) is not UNSET:
         r.tools = UNSET
         if v:
             values[attr.CHAT_TOOLS] = v
-    v = r.usage
-    if v is not UNSET:
+    if (v := r.usage) is not UNSET:
         r.usage = UNSET
         _usage_attributes(v, values)
-    v = r.finish_reasons
-    if v is not UNSET:
+    if (v := r.finish_reasons) is not UNSET:
         r.finish_reasons = UNSET
         if v:
             values[attr.GEN_AI_FINISH_REASONS] = v
-    v = r.embedding_dimension
-    if v is not UNSET:
-        values[attr.GEN_AI_EMBEDDINGS_DIMENSION] = v
-        r.embedding_dimension = UNSET
-    v = r.stream
-    if v is not UNSET:
-        values[attr.STREAM] = v
-        r.stream = UNSET
-    v = r.incomplete
-    if v is not UNSET:
-        values[attr.STREAM_INCOMPLETE] = v
-        r.incomplete = UNSET
+    if (v := r.stream) is not UNSET:
+        values[attr.STREAM], r.stream = v, UNSET
+    if (v := r.incomplete) is not UNSET:
+        values[attr.STREAM_INCOMPLETE], r.incomplete = v, UNSET
+    if r.embedding_dimension is not UNSET or r.block_reason is not UNSET:
+        _copy(r, _RARE_FACTS, values)
     if r.error_type is not UNSET or r.http_status is not UNSET or r.error_message is not UNSET or r.exception is not UNSET:
         _error(span, r, values)
-    v = r.block_reason
-    if v is not UNSET:
-        values[attr.GEMINI_BLOCK_REASON] = v
-        r.block_reason = UNSET
     if r.first_token is not UNSET or r.session_id is not UNSET or r.user_id is not UNSET:
         _after_the_fact(span, r, values)
-    if (
-        r.proxy_upstream is not UNSET
-        or r.user_agent is not UNSET
-        or r.session_source is not UNSET
-        or r.not_recorded is not UNSET
-    ):
-        _proxy(r, values)
+    if r.proxy_upstream is not UNSET or r.user_agent is not UNSET or r.session_source is not UNSET or r.not_recorded is not UNSET:
+        _copy(r, _PROXY_FACTS, values)
     if r.deployment is not UNSET or r.cost is not UNSET:
         _gateway_callback(r, values)
     if values:
         span.set_attributes(values)
 
 
-def _common_parameters(r: CallRecord, values: dict[str, Any]) -> None:
-    v = r.max_tokens
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_MAX_TOKENS] = v
-        r.max_tokens = UNSET
-    v = r.temperature
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_TEMPERATURE] = v
-        r.temperature = UNSET
-    v = r.top_p
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_TOP_P] = v
-        r.top_p = UNSET
-    v = r.stop
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_STOP] = v
-        r.stop = UNSET
+#: fields written as they are, in groups that are rarely set (field, attribute key)
+_COMMON_PARAMETERS = (
+    ("max_tokens", attr.GEN_AI_REQUEST_MAX_TOKENS),
+    ("temperature", attr.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", attr.GEN_AI_REQUEST_TOP_P),
+    ("stop", attr.GEN_AI_REQUEST_STOP),
+)
+_RARE_PARAMETERS = (
+    ("top_k", attr.GEN_AI_REQUEST_TOP_K),
+    ("seed", attr.GEN_AI_REQUEST_SEED),
+    ("choice_count", attr.GEN_AI_REQUEST_CHOICE_COUNT),
+)
+_PENALTIES = (
+    ("frequency_penalty", attr.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", attr.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+_RARE_FACTS = (("embedding_dimension", attr.GEN_AI_EMBEDDINGS_DIMENSION), ("block_reason", attr.GEMINI_BLOCK_REASON))
+_PROXY_FACTS = (
+    ("proxy_upstream", attr.PROXY_UPSTREAM),
+    ("user_agent", attr.USER_AGENT),
+    ("session_source", attr.PROXY_SESSION_SOURCE),
+    ("not_recorded", attr.PROXY_NOT_RECORDED),
+)
 
 
-def _rare_parameters(r: CallRecord, values: dict[str, Any]) -> None:
-    v = r.top_k
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_TOP_K] = v
-        r.top_k = UNSET
-    v = r.seed
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_SEED] = v
-        r.seed = UNSET
-    v = r.choice_count
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_CHOICE_COUNT] = v
-        r.choice_count = UNSET
-
-
-def _penalties(r: CallRecord, values: dict[str, Any]) -> None:
-    v = r.frequency_penalty
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_FREQUENCY_PENALTY] = v
-        r.frequency_penalty = UNSET
-    v = r.presence_penalty
-    if v is not UNSET:
-        values[attr.GEN_AI_REQUEST_PRESENCE_PENALTY] = v
-        r.presence_penalty = UNSET
+def _copy(r: CallRecord, fields: tuple[tuple[str, str], ...], values: dict[str, Any]) -> None:
+    for name, key in fields:
+        v = getattr(r, name)
+        if v is not UNSET:
+            values[key] = v
+            setattr(r, name, UNSET)
 
 
 def _error(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
-    v = r.error_type
-    if v is not UNSET:
-        values[attr.ERROR_TYPE] = v
-        r.error_type = UNSET
-    v = r.http_status
-    if v is not UNSET:
-        values[attr.HTTP_STATUS_CODE] = v
-        r.http_status = UNSET
+    if (v := r.error_type) is not UNSET:
+        values[attr.ERROR_TYPE], r.error_type = v, UNSET
+    if (v := r.http_status) is not UNSET:
+        values[attr.HTTP_STATUS_CODE], r.http_status = v, UNSET
     exception, message = r.exception, r.error_message
     r.exception = r.error_message = UNSET
     if exception is not UNSET:
@@ -416,32 +351,15 @@ def _error(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
 
 
 def _after_the_fact(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
-    v = r.first_token
-    if v is not UNSET:
+    if (v := r.first_token) is not UNSET:
         r.first_token = UNSET
         ttft_ms, time_ns = v
         values[attr.STREAM_TTFT_MS] = ttft_ms
         span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": ttft_ms}, time_ns)
-    v = r.session_id
-    if v is not UNSET:
-        values[attr.SESSION_ID] = v
-        r.session_id = UNSET
-    v = r.user_id
-    if v is not UNSET:
-        values[attr.USER_ID] = v
-        r.user_id = UNSET
-
-
-def _proxy(r: CallRecord, values: dict[str, Any]) -> None:
-    for key, value in (
-        (attr.PROXY_UPSTREAM, r.proxy_upstream),
-        (attr.USER_AGENT, r.user_agent),
-        (attr.PROXY_SESSION_SOURCE, r.session_source),
-        (attr.PROXY_NOT_RECORDED, r.not_recorded),
-    ):
-        if value is not UNSET:
-            values[key] = value
-    r.proxy_upstream = r.user_agent = r.session_source = r.not_recorded = UNSET
+    if (v := r.session_id) is not UNSET:
+        values[attr.SESSION_ID], r.session_id = v, UNSET
+    if (v := r.user_id) is not UNSET:
+        values[attr.USER_ID], r.user_id = v, UNSET
 
 
 def _gateway_callback(r: CallRecord, values: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tracekit._llm import OP_CHAT, OP_EMBEDDINGS, OP_TEXT_COMPLETION
+from tracekit._llm import OP_CHAT, OP_EMBEDDINGS, OP_TEXT_COMPLETION, UNSET
 from tracekit._llm._call import Call, Endpoint, nested_calls_suppressed
 from tracekit._llm._streams import END_CANCELLED, END_CLOSED, END_ERROR, AsyncStreamProxy, SyncStreamProxy, proxy_stream
 from tracekit._providers.openai import _accumulate as accumulate
@@ -77,9 +77,10 @@ class OpenAIEndpoint(Endpoint):
         record.base_url = getattr(client, "base_url", None)
         record.inputs = mapping.request_inputs(kwargs)
         record.request_model = kwargs.get("model")
+        # both or neither (as one attribute write before): the output type may fail to map
+        kind = mapping.output_type(kwargs) if self.span_type != SpanType.EMBEDDING.value else UNSET
         mapping.request_parameters(record, kwargs)
-        if self.span_type != SpanType.EMBEDDING.value:
-            record.output_type = mapping.output_type(kwargs)
+        record.output_type = kind
         record.tools = mapping.tool_definitions(kwargs)
         call.state["stream"] = kwargs.get("stream") is True
 
