@@ -2,7 +2,7 @@
 
 A provider module (``tracekit/openai.py`` …) only *maps data*: it declares a patch
 table of :class:`Patch` rows, each pointing at an :class:`Endpoint` subclass whose
-methods turn a request, a response, stream chunks or an error into span data. This
+methods turn a request, a response, stream chunks or an error into the call record. This
 package does everything else: it wraps the SDK method, starts and ends the span,
 guards every provider hook (an internal error is reported and the call goes on
 untraced), runs the user's call exactly once and unguarded, and re-raises its

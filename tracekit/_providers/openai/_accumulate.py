@@ -19,6 +19,7 @@ logger = logging.getLogger("tracekit")
 _TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _START_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 
+
 def accumulate_chat(chunks: Sequence[Any]) -> dict[str, Any] | None:
     """Chat completion chunks -> one ``chat.completion`` dict: what the SDK's own
     accumulator (``ChatCompletionStreamState``, without a response format: nothing is
