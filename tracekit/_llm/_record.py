@@ -107,62 +107,59 @@ class Deployment:
             raise TypeError(f"unknown Deployment fields: {sorted(fields)}")
 
 
+def _rare_field(name: str, doc: str) -> Any:
+    """A field set on few calls: kept in the record's ``_rare`` dict, made on the first
+    set, so a call that sets none costs :func:`write` one check instead of one per field."""
+
+    def get(self: CallRecord) -> Any:
+        rare = self._rare
+        return UNSET if rare is None else rare.get(name, UNSET)
+
+    def set_(self: CallRecord, value: Any) -> None:
+        if self._rare is None:
+            self._rare = {}
+        self._rare[name] = value
+
+    return property(get, set_, doc=doc)
+
+
 class CallRecord:
     """The typed facts of one call, filled by the provider's hooks (every field starts
     :data:`UNSET`). Models and ids are written as given; request parameters by their
-    semantic name (``max_tokens``, ``stop``, ``choice_count``)."""
+    semantic name (``max_tokens``, ``stop``, ``choice_count``).
+
+    The fields most calls set are slots; the others (:func:`_rare_field`) read and set
+    the same way."""
 
     __slots__ = (
+        "_rare",
         "base_url",
-        "block_reason",
-        "choice_count",
-        "cost",
-        "deployment",
-        "embedding_dimension",
-        "error_message",
-        "error_type",
-        "exception",
         "finish_reasons",
-        "first_token",
-        "frequency_penalty",
-        "http_status",
         "incomplete",
         "inputs",
-        "llm_provider",
         "max_tokens",
         "message_format",
-        "not_recorded",
         "operation",
         "output_type",
         "outputs",
-        "presence_penalty",
         "provider",
-        "proxy_upstream",
         "request_model",
         "response_id",
         "response_model",
-        "seed",
-        "session_id",
-        "session_source",
         "stop",
         "stream",
-        "system",
         "temperature",
         "tools",
-        "top_k",
         "top_p",
         "usage",
-        "user_agent",
-        "user_id",
     )
 
     def __init__(self) -> None:
-        # the call's identity: gen_ai.operation.name, gen_ai.provider.name (also
-        # gen_ai.system and mlflow.llm.provider unless those two are set), mlflow.message.format
+        self._rare: dict[str, Any] | None = None
+        #: gen_ai.operation.name; gen_ai.provider.name (also gen_ai.system and
+        #: mlflow.llm.provider unless ``system`` / ``llm_provider`` say otherwise)
         self.operation: Any = UNSET
         self.provider: Any = UNSET
-        self.system: Any = UNSET
-        self.llm_provider: Any = UNSET
         self.message_format: Any = UNSET
         #: the client's base URL: server.address / server.port / tracekit.base_url / gateway path
         self.base_url: Any = UNSET
@@ -172,48 +169,42 @@ class CallRecord:
         self.request_model: Any = UNSET
         self.response_model: Any = UNSET
         self.response_id: Any = UNSET
-        # request parameters (gen_ai.request.*)
+        # request parameters (gen_ai.request.*; the rarer ones below)
         self.max_tokens: Any = UNSET
         self.temperature: Any = UNSET
         self.top_p: Any = UNSET
-        self.top_k: Any = UNSET
         self.stop: Any = UNSET
-        self.seed: Any = UNSET
-        self.frequency_penalty: Any = UNSET
-        self.presence_penalty: Any = UNSET
-        self.choice_count: Any = UNSET
         self.output_type: Any = UNSET
         #: function tools, OpenAI-style (``{"type": "function", "function": {...}}``)
         self.tools: Any = UNSET
         self.usage: Usage | Any = UNSET
         self.finish_reasons: Any = UNSET
-        self.embedding_dimension: Any = UNSET
         #: True on a streamed call; True when a stream ended before the server finished it
         self.stream: Any = UNSET
         self.incomplete: Any = UNSET
-        #: error.type and http.response.status_code of a failed call; ``error_message``
-        #: sets status ERROR with that description (an error inside a 200 answer)
-        self.error_type: Any = UNSET
-        self.http_status: Any = UNSET
-        self.error_message: Any = UNSET
-        #: an ``exception`` event without an exception object: (type, message, time_ns)
-        self.exception: Any = UNSET
-        #: time to first token known after the fact: (milliseconds, time_ns of the token)
-        self.first_token: Any = UNSET
-        #: Gemini: promptFeedback.blockReason of a blocked prompt
-        self.block_reason: Any = UNSET
-        self.session_id: Any = UNSET
-        self.user_id: Any = UNSET
-        # the recording proxy: upstream URL, client's User-Agent, where session.id came
-        # from, why a response body is missing
-        self.proxy_upstream: Any = UNSET
-        self.user_agent: Any = UNSET
-        self.session_source: Any = UNSET
-        self.not_recorded: Any = UNSET
-        #: a gateway's own callback: :class:`Deployment`, and its cost as
-        #: (input USD or None, output USD or None, total USD, source)
-        self.deployment: Deployment | Any = UNSET
-        self.cost: Any = UNSET
+
+    system = _rare_field("system", "gen_ai.system, when it differs from the provider name")
+    llm_provider = _rare_field("llm_provider", "mlflow.llm.provider, when it differs from the provider name")
+    top_k = _rare_field("top_k", "gen_ai.request.top_k")
+    seed = _rare_field("seed", "gen_ai.request.seed")
+    choice_count = _rare_field("choice_count", "gen_ai.request.choice.count")
+    frequency_penalty = _rare_field("frequency_penalty", "gen_ai.request.frequency_penalty")
+    presence_penalty = _rare_field("presence_penalty", "gen_ai.request.presence_penalty")
+    embedding_dimension = _rare_field("embedding_dimension", "gen_ai.embeddings.dimension.count")
+    block_reason = _rare_field("block_reason", "Gemini: promptFeedback.blockReason of a blocked prompt")
+    error_type = _rare_field("error_type", "error.type of a failed call")
+    http_status = _rare_field("http_status", "http.response.status_code of a failed call")
+    error_message = _rare_field("error_message", "sets status ERROR with this description (an error in a 200 answer)")
+    exception = _rare_field("exception", "an exception event without an exception object: (type, message, time_ns)")
+    first_token = _rare_field("first_token", "time to first token known after the fact: (ms, time_ns of the token)")
+    session_id = _rare_field("session_id", "session.id")
+    user_id = _rare_field("user_id", "user.id")
+    proxy_upstream = _rare_field("proxy_upstream", "the recording proxy: the upstream URL")
+    user_agent = _rare_field("user_agent", "the recording proxy: the client's User-Agent")
+    session_source = _rare_field("session_source", "the recording proxy: where session.id came from")
+    not_recorded = _rare_field("not_recorded", "the recording proxy: why a response body is missing")
+    deployment = _rare_field("deployment", "a gateway's own callback: :class:`Deployment`")
+    cost = _rare_field("cost", "a gateway's cost: (input USD or None, output USD or None, total USD, source)")
 
 
 def record_error(record: CallRecord, exc: BaseException) -> None:
@@ -231,18 +222,14 @@ def record_error(record: CallRecord, exc: BaseException) -> None:
 
 def write(span: Span, r: CallRecord) -> None:
     """Write every set field of ``r`` on ``span`` and clear it. Runs after each provider
-    hook, on the app's thread: one check per field (rare ones in groups), one
-    ``set_attributes`` call."""
+    hook, on the app's thread: one check per common field, one for all the rare ones,
+    one ``set_attributes`` call."""
     values: dict[str, Any] = {}
     if (v := r.operation) is not UNSET:
         values[attr.GEN_AI_OPERATION], r.operation = v, UNSET
     if (v := r.provider) is not UNSET:
         values[attr.GEN_AI_PROVIDER] = values[attr.GEN_AI_SYSTEM] = values[attr.LLM_PROVIDER] = v
         r.provider = UNSET
-    if (v := r.system) is not UNSET:
-        values[attr.GEN_AI_SYSTEM], r.system = v, UNSET
-    if (v := r.llm_provider) is not UNSET:
-        values[attr.LLM_PROVIDER], r.llm_provider = v, UNSET
     if (v := r.message_format) is not UNSET:
         values[attr.MESSAGE_FORMAT], r.message_format = v, UNSET
     if (v := r.base_url) is not UNSET:
@@ -266,12 +253,14 @@ def write(span: Span, r: CallRecord) -> None:
             values[attr.GEN_AI_RESPONSE_MODEL] = values[attr.LLM_MODEL] = str(v)
     if (v := r.response_id) is not UNSET:
         values[attr.GEN_AI_RESPONSE_ID], r.response_id = v, UNSET
-    if r.max_tokens is not UNSET or r.temperature is not UNSET or r.top_p is not UNSET or r.stop is not UNSET:
-        _copy(r, _COMMON_PARAMETERS, values)
-    if r.top_k is not UNSET or r.seed is not UNSET or r.choice_count is not UNSET:
-        _copy(r, _RARE_PARAMETERS, values)
-    if r.frequency_penalty is not UNSET or r.presence_penalty is not UNSET:
-        _copy(r, _PENALTIES, values)
+    if (v := r.max_tokens) is not UNSET:
+        values[attr.GEN_AI_REQUEST_MAX_TOKENS], r.max_tokens = v, UNSET
+    if (v := r.temperature) is not UNSET:
+        values[attr.GEN_AI_REQUEST_TEMPERATURE], r.temperature = v, UNSET
+    if (v := r.top_p) is not UNSET:
+        values[attr.GEN_AI_REQUEST_TOP_P], r.top_p = v, UNSET
+    if (v := r.stop) is not UNSET:
+        values[attr.GEN_AI_REQUEST_STOP], r.stop = v, UNSET
     if (v := r.output_type) is not UNSET:
         values[attr.GEN_AI_OUTPUT_TYPE], r.output_type = v, UNSET
     if (v := r.tools) is not UNSET:
@@ -289,105 +278,78 @@ def write(span: Span, r: CallRecord) -> None:
         values[attr.STREAM], r.stream = v, UNSET
     if (v := r.incomplete) is not UNSET:
         values[attr.STREAM_INCOMPLETE], r.incomplete = v, UNSET
-    if r.embedding_dimension is not UNSET or r.block_reason is not UNSET:
-        _copy(r, _RARE_FACTS, values)
-    if r.error_type is not UNSET or r.http_status is not UNSET or r.error_message is not UNSET or r.exception is not UNSET:
-        _error(span, r, values)
-    if r.first_token is not UNSET or r.session_id is not UNSET or r.user_id is not UNSET:
-        _after_the_fact(span, r, values)
-    if r.proxy_upstream is not UNSET or r.user_agent is not UNSET or r.session_source is not UNSET or r.not_recorded is not UNSET:
-        _copy(r, _PROXY_FACTS, values)
-    if r.deployment is not UNSET or r.cost is not UNSET:
-        _gateway_callback(r, values)
+    if (rare := r._rare) is not None:
+        r._rare = None
+        _write_rare(span, rare, values)
     if values:
         span.set_attributes(values)
 
 
-#: fields written as they are, in groups that are rarely set (field, attribute key)
-_COMMON_PARAMETERS = (
-    ("max_tokens", attr.GEN_AI_REQUEST_MAX_TOKENS),
-    ("temperature", attr.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", attr.GEN_AI_REQUEST_TOP_P),
-    ("stop", attr.GEN_AI_REQUEST_STOP),
-)
-_RARE_PARAMETERS = (
-    ("top_k", attr.GEN_AI_REQUEST_TOP_K),
-    ("seed", attr.GEN_AI_REQUEST_SEED),
-    ("choice_count", attr.GEN_AI_REQUEST_CHOICE_COUNT),
-)
-_PENALTIES = (
-    ("frequency_penalty", attr.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", attr.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
-_RARE_FACTS = (("embedding_dimension", attr.GEN_AI_EMBEDDINGS_DIMENSION), ("block_reason", attr.GEMINI_BLOCK_REASON))
-_PROXY_FACTS = (
-    ("proxy_upstream", attr.PROXY_UPSTREAM),
-    ("user_agent", attr.USER_AGENT),
-    ("session_source", attr.PROXY_SESSION_SOURCE),
-    ("not_recorded", attr.PROXY_NOT_RECORDED),
-)
+#: rare fields written as they are (field -> attribute key)
+_RARE_KEYS: dict[str, str] = {
+    "system": attr.GEN_AI_SYSTEM,
+    "llm_provider": attr.LLM_PROVIDER,
+    "top_k": attr.GEN_AI_REQUEST_TOP_K,
+    "seed": attr.GEN_AI_REQUEST_SEED,
+    "choice_count": attr.GEN_AI_REQUEST_CHOICE_COUNT,
+    "frequency_penalty": attr.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": attr.GEN_AI_REQUEST_PRESENCE_PENALTY,
+    "embedding_dimension": attr.GEN_AI_EMBEDDINGS_DIMENSION,
+    "block_reason": attr.GEMINI_BLOCK_REASON,
+    "error_type": attr.ERROR_TYPE,
+    "http_status": attr.HTTP_STATUS_CODE,
+    "session_id": attr.SESSION_ID,
+    "user_id": attr.USER_ID,
+    "proxy_upstream": attr.PROXY_UPSTREAM,
+    "user_agent": attr.USER_AGENT,
+    "session_source": attr.PROXY_SESSION_SOURCE,
+    "not_recorded": attr.PROXY_NOT_RECORDED,
+}
 
 
-def _copy(r: CallRecord, fields: tuple[tuple[str, str], ...], values: dict[str, Any]) -> None:
-    for name, key in fields:
-        v = getattr(r, name)
-        if v is not UNSET:
+def _write_rare(span: Span, rare: dict[str, Any], values: dict[str, Any]) -> None:
+    """The rare fields, after the common ones (``system``/``llm_provider`` override
+    what ``provider`` wrote)."""
+    for name, v in rare.items():
+        key = _RARE_KEYS.get(name)
+        if key is not None:
             values[key] = v
-            setattr(r, name, UNSET)
+        elif name == "exception":
+            kind, text, time_ns = v
+            span.add_event("exception", {"exception.type": str(kind), "exception.message": str(text)[:4000]}, time_ns)
+        elif name == "error_message":
+            span.set_status("ERROR", v)
+        elif name == "first_token":
+            ttft_ms, time_ns = v
+            values[attr.STREAM_TTFT_MS] = ttft_ms
+            span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": ttft_ms}, time_ns)
+        elif name == "deployment":
+            _deployment_attributes(v, values)
+        elif name == "cost":
+            from tracekit._cost import cost_attributes
+
+            values.update(cost_attributes(*v))
 
 
-def _error(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
-    if (v := r.error_type) is not UNSET:
-        values[attr.ERROR_TYPE], r.error_type = v, UNSET
-    if (v := r.http_status) is not UNSET:
-        values[attr.HTTP_STATUS_CODE], r.http_status = v, UNSET
-    exception, message = r.exception, r.error_message
-    r.exception = r.error_message = UNSET
-    if exception is not UNSET:
-        kind, text, time_ns = exception
-        span.add_event("exception", {"exception.type": str(kind), "exception.message": str(text)[:4000]}, time_ns)
-    if message is not UNSET:
-        span.set_status("ERROR", message)
-
-
-def _after_the_fact(span: Span, r: CallRecord, values: dict[str, Any]) -> None:
-    if (v := r.first_token) is not UNSET:
-        r.first_token = UNSET
-        ttft_ms, time_ns = v
-        values[attr.STREAM_TTFT_MS] = ttft_ms
-        span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": ttft_ms}, time_ns)
-    if (v := r.session_id) is not UNSET:
-        values[attr.SESSION_ID], r.session_id = v, UNSET
-    if (v := r.user_id) is not UNSET:
-        values[attr.USER_ID], r.user_id = v, UNSET
-
-
-def _gateway_callback(r: CallRecord, values: dict[str, Any]) -> None:
-    d, cost = r.deployment, r.cost
-    r.deployment = r.cost = UNSET
-    if d is not UNSET:
-        values.update(
-            {
-                attr.LITELLM_CALL_ID: d.call_id,
-                attr.LITELLM_MODEL_GROUP: d.model_group,
-                attr.LITELLM_DEPLOYMENT: d.deployment,
-                attr.LITELLM_CACHE_HIT: d.cache_hit,
-                attr.LITELLM_ATTEMPTED_RETRIES: d.attempted_retries,
-                attr.LITELLM_ATTEMPTED_FALLBACKS: d.attempted_fallbacks,
-                attr.LITELLM_KEY_ALIAS: d.key_alias,
-                attr.LITELLM_TEAM_ID: d.team_id,
-                attr.LITELLM_TEAM_ALIAS: d.team_alias,
-                attr.LITELLM_USER_ID: d.user_id,
-                attr.LITELLM_ORG_ID: d.org_id,
-                attr.LITELLM_END_USER: d.end_user,
-                attr.LITELLM_OVERHEAD_MS: d.overhead_ms,
-            }
-        )
-        values.update(_api_base(d.api_base))
-    if cost is not UNSET:
-        from tracekit._cost import cost_attributes
-
-        values.update(cost_attributes(*cost))
+def _deployment_attributes(d: Deployment, values: dict[str, Any]) -> None:
+    values.update(
+        {
+            attr.LITELLM_CALL_ID: d.call_id,
+            attr.LITELLM_MODEL_GROUP: d.model_group,
+            attr.LITELLM_DEPLOYMENT: d.deployment,
+            attr.LITELLM_CACHE_HIT: d.cache_hit,
+            attr.LITELLM_ATTEMPTED_RETRIES: d.attempted_retries,
+            attr.LITELLM_ATTEMPTED_FALLBACKS: d.attempted_fallbacks,
+            attr.LITELLM_KEY_ALIAS: d.key_alias,
+            attr.LITELLM_TEAM_ID: d.team_id,
+            attr.LITELLM_TEAM_ALIAS: d.team_alias,
+            attr.LITELLM_USER_ID: d.user_id,
+            attr.LITELLM_ORG_ID: d.org_id,
+            attr.LITELLM_END_USER: d.end_user,
+            attr.LITELLM_OVERHEAD_MS: d.overhead_ms,
+        }
+    )
+    values.update(_api_base(d.api_base))
 
 
 # --- the helpers: server, usage, upstream ---------------------------------------------------
