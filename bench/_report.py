@@ -348,7 +348,7 @@ def core_table(results: dict[str, Any]) -> list[str]:
         f"| non-streamed call: tracekit on the caller's thread | {core['plain_us']:.0f} |",
         f"| the same under `@trace` (two spans) | {core['nested_us']:.0f} |",
         f"| {core['chunks']}-chunk stream, whole (span, chunks, finalize) | {core['stream_us']:.0f} |",
-        f"| … of which the end-of-stream merge (`_openai_mapping.accumulate_chat`) | {core['stream_accumulate_us']:.0f} |",
+        f"| … of which the end-of-stream merge (`_openai_accumulate.accumulate_chat`) | {core['stream_accumulate_us']:.0f} |",
         f"| … the SDK's `ChatCompletionStreamState` on the same chunks (for comparison) | {core['stream_accumulate_sdk_us']:.0f} |",
         f"| local store: background CPU per span written | {core['store_cpu_us_per_span']:.0f} |",
         "",

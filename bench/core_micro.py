@@ -41,7 +41,7 @@ def main() -> dict[str, Any]:
 
     import tracekit
     from tracekit import _llm, _tracer
-    from tracekit._providers.openai import _mapping as _openai_mapping
+    from tracekit._providers.openai import _accumulate as _openai_accumulate
     from tracekit._providers.openai._endpoints import ChatEndpoint
     from tracekit._span import open_span
     from tracekit._store import SQLiteSpanExporter
@@ -106,8 +106,8 @@ def main() -> dict[str, Any]:
     out["stream_us"] = thread_us(stream, n=200) - thread_us(bare_stream, n=200)
     tracekit.flush()
     # the end-of-stream merge tracekit runs (plain dicts), against the SDK's accumulator it replaced
-    out["stream_accumulate_us"] = thread_us(lambda: _openai_mapping.accumulate_chat(chunks), n=100)
-    out["stream_accumulate_sdk_us"] = thread_us(lambda: _openai_mapping.sdk_accumulate_chat(chunks), n=100)
+    out["stream_accumulate_us"] = thread_us(lambda: _openai_accumulate.accumulate_chat(chunks), n=100)
+    out["stream_accumulate_sdk_us"] = thread_us(lambda: _openai_accumulate.sdk_accumulate_chat(chunks), n=100)
     out["stream_without_accumulate_us"] = out["stream_us"] - out["stream_accumulate_us"]
     # the local store's CPU per span, on spans like the benchmark's (1 chat + 1 parent per trace)
     capture = Capture()

@@ -58,17 +58,17 @@ def main() -> dict[str, Any]:
     from tracekit import _llm
     from tracekit._providers.anthropic import _mapping as _anthropic_mapping
     from tracekit._providers.anthropic._patches import MessagesEndpoint
-    from tracekit._providers.gemini import _merge_stream as _gemini_merge_stream
+    from tracekit._providers.gemini import _accumulate as _gemini_accumulate
     from tracekit._providers.gemini._patches import _STREAM
-    from tracekit._providers.openai import _mapping as _openai_mapping
+    from tracekit._providers.openai import _accumulate as _openai_accumulate
     from tracekit._providers.openai._endpoints import ChatEndpoint
     from tracekit._span import open_span
 
     endpoints: dict[str, Any] = {"openai": ChatEndpoint(), "anthropic": MessagesEndpoint(), "gemini": _STREAM}
     accumulators: dict[str, Any] = {
-        "openai": _openai_mapping.accumulate_chat,
+        "openai": _openai_accumulate.accumulate_chat,
         "anthropic": _anthropic_mapping.accumulate,
-        "gemini": _gemini_merge_stream.merge_stream,
+        "gemini": _gemini_accumulate.merge_stream,
     }
     out: dict[str, Any] = {}
     for provider, endpoint in endpoints.items():

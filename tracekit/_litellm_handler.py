@@ -31,16 +31,13 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from litellm.integrations.custom_logger import CustomLogger
 
-from tracekit import _attributes as attr
 from tracekit import _config, _errors, _tracer
-from tracekit._cost import cost_attributes
-from tracekit._llm import record_models
+from tracekit._llm import OP_CHAT, OP_EMBEDDINGS, OP_TEXT_COMPLETION, CallRecord, Deployment, write
 from tracekit._providers.openai import _mapping as mapping
-from tracekit._span import NOOP_SPAN, Span, SpanType, open_span
+from tracekit._span import NOOP_SPAN, SpanType, open_span
 
 #: request-body keys never recorded: the proxy's own metadata (holds the caller's key
 #: or its hash), credentials a client may pass through, transport settings
@@ -54,12 +51,12 @@ _NOT_SECRETS = frozenset({"max_tokens", "max_completion_tokens", "max_output_tok
 #: call type (``anthropic_messages``, ``aresponses``, ``image_generation``…) is recorded
 #: generically: the request body and LiteLLM's logged response as they are, usage from LiteLLM
 _OPERATIONS: Mapping[str, tuple[str, str]] = {
-    "completion": (attr.OP_CHAT, SpanType.CHAT_MODEL.value),
-    "acompletion": (attr.OP_CHAT, SpanType.CHAT_MODEL.value),
-    "text_completion": (attr.OP_TEXT_COMPLETION, SpanType.LLM.value),
-    "atext_completion": (attr.OP_TEXT_COMPLETION, SpanType.LLM.value),
-    "embedding": (attr.OP_EMBEDDINGS, SpanType.EMBEDDING.value),
-    "aembedding": (attr.OP_EMBEDDINGS, SpanType.EMBEDDING.value),
+    "completion": (OP_CHAT, SpanType.CHAT_MODEL.value),
+    "acompletion": (OP_CHAT, SpanType.CHAT_MODEL.value),
+    "text_completion": (OP_TEXT_COMPLETION, SpanType.LLM.value),
+    "atext_completion": (OP_TEXT_COMPLETION, SpanType.LLM.value),
+    "embedding": (OP_EMBEDDINGS, SpanType.EMBEDDING.value),
+    "aembedding": (OP_EMBEDDINGS, SpanType.EMBEDDING.value),
 }
 
 _REDACTED = "redacted-by-litellm"  # what LiteLLM logs instead of content when message logging is off
@@ -230,25 +227,34 @@ def record_call(kwargs: Mapping[str, Any], response_obj: Any, start_time: Any, e
     if span is NOOP_SPAN:
         return
     with _errors.handle_internal_errors("litellm.record"):
-        _record_request(span, kwargs, payload, body, operation, openai_shaped)
-        _record_deployment(span, kwargs, payload, metadata)
+        record = CallRecord()
+        _record_request(record, kwargs, payload, body, operation, openai_shaped)
+        _record_deployment(record, kwargs, payload, metadata)
         if failed:
-            _record_failure(span, kwargs, payload, end_ns)
+            _record_failure(record, kwargs, payload, end_ns)
         else:
-            _record_response(span, response_obj, payload, operation, openai_shaped)
-            _record_stream(span, kwargs, payload, start_ns)
+            _record_response(record, response_obj, payload, operation, openai_shaped)
+            _record_stream(record, kwargs, payload, start_ns)
+        write(span, record)
         # after the response: its body names the proxy's alias, not the model that served it
-        record_models(span, requested, _served_model(payload, metadata, payload.get("custom_llm_provider")))
+        record.request_model = requested
+        record.response_model = _served_model(payload, metadata, payload.get("custom_llm_provider"))
         if getattr(span.otel_span, "parent", True) is None:  # a root: group it by LiteLLM's session/user
-            session = _session_id(payload, metadata, litellm_params)
-            span.set_attributes({attr.SESSION_ID: session, attr.USER_ID: _user_id(payload)})
+            record.session_id = _session_id(payload, metadata, litellm_params)
+            record.user_id = _user_id(payload)
+        write(span, record)
     span.end(end_ns)
 
 
 def _record_request(
-    span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], body: Mapping[str, Any], operation: str, openai: bool
+    record: CallRecord,
+    kwargs: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    body: Mapping[str, Any],
+    operation: str,
+    openai: bool,
 ) -> None:
-    values: dict[str, Any] = {attr.GEN_AI_OPERATION: operation}
+    record.operation = operation
     if body:  # the proxy: the request as the client sent it
         request = {k: v for k, v in body.items() if _recorded_key(k)}
     else:  # the SDK: the call's model, messages and parameters as LiteLLM logged them
@@ -261,97 +267,91 @@ def _record_request(
         for key in ("messages", "input", "prompt"):
             if key in request:
                 request[key] = _REDACTED
-    span.set_inputs(mapping.request_inputs(request))
-    values.update(mapping.request_attributes(request))
-    if openai and operation != attr.OP_EMBEDDINGS:
-        values[attr.GEN_AI_OUTPUT_TYPE] = mapping.output_type(request)
-        values[attr.MESSAGE_FORMAT] = "openai"
-    span.set_attributes(values)
-    tools = mapping.tool_definitions(request)
-    if tools:
-        span.set_attribute(attr.CHAT_TOOLS, tools)
+    record.inputs = mapping.request_inputs(request)
+    mapping.request_parameters(record, request)
+    if openai and operation != OP_EMBEDDINGS:
+        record.output_type = mapping.output_type(request)
+        record.message_format = "openai"
+    record.tools = mapping.tool_definitions(request)
 
 
-def _record_deployment(span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+def _record_deployment(
+    record: CallRecord, kwargs: Mapping[str, Any], payload: Mapping[str, Any], metadata: Mapping[str, Any]
+) -> None:
     """Which deployment served the call, what it cost, and who asked (never their key)."""
     provider = payload.get("custom_llm_provider") or kwargs.get("custom_llm_provider")
     hidden = _mapping(payload.get("hidden_params"))
     key_meta = _mapping(payload.get("metadata"))
-    values: dict[str, Any] = {
-        attr.LITELLM_CALL_ID: payload.get("litellm_call_id") or kwargs.get("litellm_call_id"),
-        attr.LITELLM_MODEL_GROUP: payload.get("model_group"),
-        attr.LITELLM_DEPLOYMENT: hidden.get("litellm_model_name") or payload.get("model"),
-        attr.LITELLM_CACHE_HIT: bool(payload.get("cache_hit")),
-        attr.LITELLM_ATTEMPTED_RETRIES: metadata.get("attempted_retries"),
-        attr.LITELLM_ATTEMPTED_FALLBACKS: metadata.get("attempted_fallbacks"),
-        attr.LITELLM_KEY_ALIAS: key_meta.get("user_api_key_alias"),
-        attr.LITELLM_TEAM_ID: key_meta.get("user_api_key_team_id"),
-        attr.LITELLM_TEAM_ALIAS: key_meta.get("user_api_key_team_alias"),
-        attr.LITELLM_USER_ID: key_meta.get("user_api_key_user_id"),
-        attr.LITELLM_ORG_ID: key_meta.get("user_api_key_org_id"),
-        attr.LITELLM_END_USER: payload.get("end_user") or None,
-        attr.LITELLM_OVERHEAD_MS: hidden.get("litellm_overhead_time_ms"),
-    }
+    record.deployment = Deployment(
+        call_id=payload.get("litellm_call_id") or kwargs.get("litellm_call_id"),
+        model_group=payload.get("model_group"),
+        deployment=hidden.get("litellm_model_name") or payload.get("model"),
+        cache_hit=bool(payload.get("cache_hit")),
+        attempted_retries=metadata.get("attempted_retries"),
+        attempted_fallbacks=metadata.get("attempted_fallbacks"),
+        key_alias=key_meta.get("user_api_key_alias"),
+        team_id=key_meta.get("user_api_key_team_id"),
+        team_alias=key_meta.get("user_api_key_team_alias"),
+        user_id=key_meta.get("user_api_key_user_id"),
+        org_id=key_meta.get("user_api_key_org_id"),
+        end_user=payload.get("end_user") or None,
+        overhead_ms=hidden.get("litellm_overhead_time_ms"),
+        api_base=payload.get("api_base") or hidden.get("api_base"),
+    )
     if provider:
-        values.update({attr.GEN_AI_PROVIDER: provider, attr.GEN_AI_SYSTEM: provider, attr.LLM_PROVIDER: provider})
-    values.update(_api_base(payload.get("api_base") or hidden.get("api_base")))
-    span.set_attributes(values)
-    _record_cost(span, payload)
+        record.provider = provider
+    _record_cost(record, payload)
 
 
-def _record_response(span: Span, response_obj: Any, payload: Mapping[str, Any], operation: str, openai: bool) -> None:
+def _record_response(record: CallRecord, response_obj: Any, payload: Mapping[str, Any], operation: str, openai: bool) -> None:
     data = payload.get("response")
     if not isinstance(data, Mapping):  # no payload (an old LiteLLM): the response object's own JSON
         data = mapping.to_dict(response_obj)
     if not isinstance(data, Mapping):
         if data is not None:
-            span.set_outputs(data)  # e.g. "redacted-by-litellm"
+            record.outputs = data  # e.g. "redacted-by-litellm"
         return
     if not openai:
-        span.set_outputs(data)
-    elif operation == attr.OP_EMBEDDINGS:
-        mapping.record_embeddings_response(span, data)
+        record.outputs = data
+    elif operation == OP_EMBEDDINGS:
+        mapping.record_embeddings_response(record, data)
     else:
-        mapping.record_choices_response(span, data)
+        mapping.record_choices_response(record, data)
     if (not openai or data.get("usage") is None) and payload.get("total_tokens"):
         mapping.record_openai_usage(
-            span,
+            record,
             {k: payload.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
         )
 
 
-def _record_stream(span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], start_ns: int | None) -> None:
+def _record_stream(record: CallRecord, kwargs: Mapping[str, Any], payload: Mapping[str, Any], start_ns: int | None) -> None:
     if not (payload.get("stream") or kwargs.get("stream")):
         return
-    values: dict[str, Any] = {attr.STREAM: True}
+    record.stream = True
     first = payload.get("completionStartTime")
     if isinstance(first, (int, float)) and start_ns is not None:
         first_ns = int(first * 1e9)
         ttft_ms = round((first_ns - start_ns) / 1e6, 3)
         if ttft_ms >= 0:
-            values[attr.STREAM_TTFT_MS] = ttft_ms
-            span.add_event(attr.FIRST_TOKEN_EVENT, {"time_to_first_token_ms": ttft_ms}, first_ns)
-    span.set_attributes(values)
+            record.first_token = (ttft_ms, first_ns)
 
 
-def _record_failure(span: Span, kwargs: Mapping[str, Any], payload: Mapping[str, Any], end_ns: int | None) -> None:
+def _record_failure(record: CallRecord, kwargs: Mapping[str, Any], payload: Mapping[str, Any], end_ns: int | None) -> None:
     exc = kwargs.get("exception")
     info = _mapping(payload.get("error_information"))
     message = payload.get("error_str") or info.get("error_message") or (str(exc) if exc is not None else "LiteLLM call failed")
     error_type = info.get("error_class") or (type(exc).__name__ if exc is not None else "litellm.error")
-    values: dict[str, Any] = {attr.ERROR_TYPE: str(error_type)}
+    record.error_type = str(error_type)
     status = getattr(exc, "status_code", None) or info.get("error_code")
     try:
-        values[attr.HTTP_STATUS_CODE] = int(status) if status is not None else None
+        record.http_status = int(status) if status is not None else None
     except (TypeError, ValueError):
         pass
-    span.set_attributes(values)
-    event = {"exception.type": str(error_type), "exception.message": str(message)[:4000]}
-    span.add_event("exception", event, end_ns)
-    span.set_status("ERROR", f"{error_type}: {message}"[:1000])
+    record.exception = (str(error_type), str(message), end_ns)
+    record.error_message = f"{error_type}: {message}"[:1000]
 
 
-def _record_cost(span: Span, payload: Mapping[str, Any]) -> None:
+def _record_cost(record: CallRecord, payload: Mapping[str, Any]) -> None:
     """LiteLLM's cost in MLflow's shape. A zero cost on a call that was not a cache hit
     means LiteLLM could not price the model: nothing is recorded, so MLflow may price it."""
     total = payload.get("response_cost")
@@ -364,7 +364,7 @@ def _record_cost(span: Span, payload: Mapping[str, Any]) -> None:
         output_cost = float(breakdown.get("output_cost") or 0.0)
     # the same keys as every LLM span's cost; the source marks it as the gateway's own,
     # so the export thread's price table never prices it again
-    span.set_attributes(cost_attributes(input_cost, output_cost, float(total), "litellm"))
+    record.cost = (input_cost, output_cost, float(total), "litellm")
 
 
 # --- small readers ----------------------------------------------------------------------------
@@ -403,21 +403,6 @@ def _served_model(payload: Mapping[str, Any], metadata: Mapping[str, Any], provi
     if isinstance(model, str) and provider and model.startswith(f"{provider}/"):
         return model[len(provider) + 1 :]
     return model
-
-
-def _api_base(api_base: Any) -> dict[str, Any]:
-    """The upstream the call went to, without credentials, query or fragment."""
-    if not isinstance(api_base, str) or not api_base:
-        return {}
-    parts = urlsplit(api_base)
-    if not parts.hostname:
-        return {}
-    netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
-    return {
-        attr.LITELLM_API_BASE: f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}",
-        attr.SERVER_ADDRESS: parts.hostname,
-        attr.SERVER_PORT: parts.port or (443 if parts.scheme == "https" else 80),
-    }
 
 
 def _session_id(payload: Mapping[str, Any], metadata: Mapping[str, Any], litellm_params: Mapping[str, Any]) -> Any:

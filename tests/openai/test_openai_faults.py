@@ -12,6 +12,7 @@ from openai import AsyncOpenAI, OpenAI
 from openai_helpers import MESSAGES, MODEL, TEXT, scenario
 
 from tracekit import _errors
+from tracekit._providers.openai import _accumulate as accumulate
 from tracekit._providers.openai import _endpoints as endpoints
 from tracekit._providers.openai import _mapping as mapping
 from tracekit.testing import SpanCapture
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.allow_internal_errors
 HOOKS = ["span_name", "on_request", "wrap", "on_response", "on_chunk", "on_stream_end", "on_error", "accumulate", "record"]
 MAPPERS = [
     "request_inputs",
-    "request_attributes",
+    "request_parameters",
     "output_type",
     "tool_definitions",
     "record_openai_usage",
@@ -45,7 +46,7 @@ def fault(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
         for cls in (endpoints.OpenAIEndpoint, endpoints.ChatStreamHelperEndpoint):
             monkeypatch.setattr(cls, name, _boom)
     else:
-        monkeypatch.setattr(mapping, name, _boom)
+        monkeypatch.setattr(accumulate if hasattr(accumulate, name) else mapping, name, _boom)
     return str(request.param)
 
 

@@ -13,7 +13,7 @@ from openai import OpenAI
 from openai._models import construct_type
 from openai.types.chat import ChatCompletionChunk
 
-from tracekit._providers.openai import _mapping as mapping
+from tracekit._providers.openai import _accumulate as accumulate
 from tracekit.testing._fakeserver import FakeLLM, FakeTransport
 
 SCENARIOS = [
@@ -47,8 +47,8 @@ def _chunks(scenario: str, **kwargs: Any) -> list[Any]:
 
 
 def _same(chunks: list[Any]) -> dict[str, Any] | None:
-    sdk = mapping.sdk_accumulate_chat(chunks) if chunks else None
-    merged = mapping.accumulate_chat(chunks)
+    sdk = accumulate.sdk_accumulate_chat(chunks) if chunks else None
+    merged = accumulate.accumulate_chat(chunks)
     assert merged == sdk
     assert json.dumps(merged) == json.dumps(sdk)  # key order too: the span's JSON text is the same
     return merged
@@ -67,7 +67,7 @@ def test_merge_matches_sdk_on_fake_scenarios(scenario: str, usage: bool) -> None
 def test_merge_takes_the_plain_path_on_fake_scenarios() -> None:
     for scenario in ("text", "tool_call", "tool_calls_2", "refusal"):
         chunks = _chunks(scenario, stream_options={"include_usage": True})
-        assert mapping.merge_chat_chunks(chunks)  # no _NotPlain: the SDK accumulator is not needed
+        assert accumulate.merge_chat_chunks(chunks)  # no _NotPlain: the SDK accumulator is not needed
 
 
 def _chunk(choices: list[dict[str, Any]], **extra: Any) -> Any:
@@ -90,7 +90,7 @@ def test_merge_matches_sdk_on_extra_fields_and_choices() -> None:
     merged = _same(chunks)
     assert merged is not None
     assert merged["choices"][0]["message"]["reasoning_content"] == "think"
-    mapping.merge_chat_chunks(chunks)
+    accumulate.merge_chat_chunks(chunks)
 
 
 def test_merge_matches_sdk_on_tool_call_shapes() -> None:
@@ -137,7 +137,7 @@ def test_logprobs_go_through_the_sdk_accumulator() -> None:
         _chunk([_choice({"role": "assistant", "content": "hi"}, logprobs=logprobs)]),
         _chunk([_choice({"content": "!"}, finish_reason="stop", logprobs=logprobs)]),
     ]
-    with pytest.raises(mapping._NotPlain):
-        mapping.merge_chat_chunks(chunks)
+    with pytest.raises(accumulate._NotPlain):
+        accumulate.merge_chat_chunks(chunks)
     merged = _same(chunks)
     assert merged is not None and len(merged["choices"][0]["logprobs"]["content"]) == 2

@@ -431,18 +431,16 @@ def _record_model(run: _Run, span: Span, response: Any) -> None:
         values[attr.LLM_PROVIDER] = provider
     span.set_attributes(values)
     span.set_inputs(inputs)
-    if requested:
-        _llm.record_models(span, requested)
+    record = _llm.CallRecord()
+    record.request_model = requested
+    _llm.write(span, record)
     if response is None:
         return
     span.set_outputs(m.llm_outputs(response))
-    served = m.served_model(response)
-    if served:
-        _llm.record_models(span, None, served)
+    record.response_model = m.served_model(response)
     used = m.usage(response)
     if used:
-        _llm.record_usage(
-            span,
+        record.usage = _llm.Usage(
             used.get("input"),
             used.get("output"),
             used.get("total"),
@@ -450,3 +448,4 @@ def _record_model(run: _Run, span: Span, response: Any) -> None:
             cache_creation=used.get("cache_creation") or None,
             reasoning=used.get("reasoning") or None,
         )
+    _llm.write(span, record)

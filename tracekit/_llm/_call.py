@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from tracekit import _attributes as attr
 from tracekit import _config, _errors, _gateway
-from tracekit._llm._span_data import record_error
+from tracekit._llm._record import CallRecord, record_error, write
 from tracekit._propagation import note_context_sent
 from tracekit._span_handle import Span, SpanType
 
@@ -54,12 +54,24 @@ def nested_calls_suppressed(call: Call | None = None) -> Iterator[None]:
 class Call:
     """One SDK call being traced: the span plus what the provider needs until it ends.
 
-    ``state`` is the provider's scratch space (e.g. the request's tools, needed to
-    parse a streamed response). References to user data are dropped when the call
-    ends.
+    ``record`` is what the provider's hooks found out (:class:`CallRecord`: the core
+    writes it on the span after each hook); ``state`` is the provider's scratch space
+    (e.g. the request's tools, needed to parse a streamed response). References to
+    user data are dropped when the call ends.
     """
 
-    __slots__ = ("chunks", "endpoint", "first_chunk_ns", "instance", "kwargs", "n_chunks", "span", "start_ns", "state")
+    __slots__ = (
+        "chunks",
+        "endpoint",
+        "first_chunk_ns",
+        "instance",
+        "kwargs",
+        "n_chunks",
+        "record",
+        "span",
+        "start_ns",
+        "state",
+    )
 
     def __init__(self, span: Span, endpoint: Endpoint, instance: Any, kwargs: Mapping[str, Any]) -> None:
         self.span = span
@@ -67,6 +79,7 @@ class Call:
         self.instance = instance
         self.kwargs = kwargs
         self.state: dict[str, Any] = {}
+        self.record = CallRecord()
         self.start_ns = time.time_ns()
         self.first_chunk_ns: int | None = None
         self.chunks: list[Any] = []
@@ -83,10 +96,11 @@ class Call:
 
 
 class Endpoint:
-    """Maps one SDK method's data to span data. Subclass per endpoint in a provider module.
+    """Maps one SDK method's data to the call record. Subclass per endpoint in a provider module.
 
-    Every hook runs guarded by the core; none may start or end spans or call the
-    SDK method. Set :attr:`span_type`, :attr:`provider` (``gen_ai.provider.name``),
+    Every hook runs guarded by the core; none may start or end spans, write span
+    attributes or call the SDK method: hooks fill ``call.record``, which the core
+    writes on the span after each hook. Set :attr:`span_type`, :attr:`provider` (``gen_ai.provider.name``),
     :attr:`operation` (``gen_ai.operation.name``) and :attr:`message_format`.
     """
 
@@ -124,7 +138,7 @@ class Endpoint:
 
     def on_error(self, call: Call, exc: BaseException) -> None:
         """Record provider facts about a failed call (the core records the exception)."""
-        record_error(call.span, exc)
+        record_error(call.record, exc)
 
     def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
         """A copy of ``kwargs`` that makes the SDK send ``headers`` too, or None to send
@@ -165,10 +179,20 @@ def with_extra_headers(client: Any, kwargs: dict[str, Any], headers: Mapping[str
     return out
 
 
+def flush(call: Call) -> None:
+    """Write what the provider's hooks put in ``call.record`` on the span (after each
+    hook). Guarded: a plain ``try`` (a context manager would cost a generator per call)."""
+    try:
+        write(call.span, call.record)
+    except Exception:
+        _errors.report(f"{type(call.endpoint).__name__}.record")
+
+
 def _settle(call: Call, exc: BaseException | None = None) -> None:
-    """Before the span ends: what the gateway said (its kind, served model, ids,
-    overhead, cost, error body). Guarded. (The price-table cost comes later, on the
-    export thread: :mod:`tracekit._cost`.)"""
+    """After the last hook, before the span ends: the record's last facts, then what
+    the gateway said (its kind, served model, ids, overhead, cost, error body).
+    Guarded. (The price-table cost comes later, on the export thread: :mod:`tracekit._cost`.)"""
+    flush(call)
     with _errors.handle_internal_errors("gateway.record"):
         headers = call.state.get("headers")
         if headers is None and exc is not None:

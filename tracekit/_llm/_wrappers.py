@@ -9,8 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracekit import _adopt, _config, _errors
-from tracekit import _attributes as attr
-from tracekit._llm._call import Call, Endpoint, _fail, _http_call, _in_call, _settle
+from tracekit._llm._call import Call, Endpoint, _fail, _http_call, _in_call, _settle, flush
 from tracekit._llm._streams import AsyncStreamProxy, SyncStreamProxy
 from tracekit._propagation import TRACEPARENT, format_traceparent
 from tracekit._span import open_span
@@ -34,19 +33,18 @@ def _begin(
     if span is NOOP_SPAN:
         return None
     call = Call(span, endpoint, instance, kwargs)
+    record = call.record
+    record.operation = endpoint.operation
+    if endpoint.provider:
+        record.provider = endpoint.provider
+    if endpoint.message_format:
+        record.message_format = endpoint.message_format
     # a plain try, not handle_internal_errors(): no generator and no f-string per call
     try:
-        base = {attr.GEN_AI_OPERATION: endpoint.operation}
-        if endpoint.provider:
-            base[attr.GEN_AI_PROVIDER] = endpoint.provider
-            base[attr.GEN_AI_SYSTEM] = endpoint.provider
-            base[attr.LLM_PROVIDER] = endpoint.provider
-        if endpoint.message_format:
-            base[attr.MESSAGE_FORMAT] = endpoint.message_format
-        span.set_attributes(base)
         endpoint.on_request(call, instance, args, kwargs)
     except Exception:
         _errors.report(f"{type(endpoint).__name__}.on_request")
+    flush(call)  # the request's facts are on the span from now on, however the call ends
     return call
 
 

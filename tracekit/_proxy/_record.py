@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracekit import _attributes as attr
 from tracekit import _errors, _llm
 from tracekit._proxy import _routes, _sdk
 from tracekit._proxy._wire import Decoder, SSEParser, Undecodable, load_json
@@ -141,15 +140,15 @@ class Recording:
                 return
             self._call = call
             self._state = _llm._StreamState(call)
-            span = call.span
-            _llm.record_server(span, upstream_url.rstrip("/") + exchange.base_path)
-            values: dict[str, Any] = {attr.PROXY_UPSTREAM: upstream_url}
+            record = call.record
+            record.base_url = upstream_url.rstrip("/") + exchange.base_path
+            record.proxy_upstream = upstream_url
             agent = headers.get("user-agent")
             if agent:
-                values[attr.USER_AGENT] = agent
+                record.user_agent = agent
             if session is not None:
-                values[attr.SESSION_ID], values[attr.PROXY_SESSION_SOURCE] = session
-            span.set_attributes(values)
+                record.session_id, record.session_source = session
+            _llm.flush(call)
 
     @property
     def traced(self) -> bool:
@@ -199,7 +198,8 @@ class Recording:
 
     def _not_recorded(self, why: str) -> None:
         if self._call is not None:
-            self._call.span.set_attribute(attr.PROXY_NOT_RECORDED, why)
+            self._call.record.not_recorded = why
+            _llm.flush(self._call)
 
     def _events(self, events: Iterable[tuple[str, str]]) -> None:
         state = self._state

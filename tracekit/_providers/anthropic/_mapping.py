@@ -1,4 +1,4 @@
-"""Pure functions mapping Anthropic Messages requests, responses and stream events to span data.
+"""Pure functions mapping Anthropic Messages requests, responses and stream events to the call record.
 
 Nothing here starts or ends spans, imports the SDK at module level, or keeps a
 reference to user data: :mod:`tracekit.anthropic` calls these from its endpoint
@@ -20,22 +20,20 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from tracekit import _attributes as attr
-from tracekit._llm import record_models, record_usage
+from tracekit._llm import CallRecord, Usage
 from tracekit._providers.anthropic._accumulate import NotPlain, accumulate_plain
-from tracekit._span import Span
 
 #: keyword arguments that never go into a span: transport options and headers
 #: (which may carry keys); ``extra_body`` is merged in instead, as it is sent
 _NOT_RECORDED = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
 
-#: request parameter -> gen_ai.request.* attribute
+#: request parameter -> the call record's field (gen_ai.request.*)
 _PARAMETERS: Mapping[str, str] = {
-    "max_tokens": attr.GEN_AI_REQUEST_MAX_TOKENS,
-    "temperature": attr.GEN_AI_REQUEST_TEMPERATURE,
-    "top_p": attr.GEN_AI_REQUEST_TOP_P,
-    "top_k": attr.GEN_AI_REQUEST_TOP_K,
-    "stop_sequences": attr.GEN_AI_REQUEST_STOP,
+    "max_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "stop_sequences": "stop",
 }
 
 logger = logging.getLogger("tracekit")
@@ -91,19 +89,17 @@ def request_inputs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return inputs
 
 
-def request_parameters(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``gen_ai.request.*`` attributes from the recorded inputs."""
-    values: dict[str, Any] = {}
-    for key, attribute in _PARAMETERS.items():
+def request_parameters(record: CallRecord, inputs: Mapping[str, Any]) -> None:
+    """The ``gen_ai.request.*`` parameters of the recorded inputs."""
+    for key, field in _PARAMETERS.items():
         value = inputs.get(key)
         if value is None:
             continue
         if key == "stop_sequences":
             if isinstance(value, Sequence) and not isinstance(value, str):
-                values[attribute] = [str(v) for v in value]
+                record.stop = [str(v) for v in value]
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            values[attribute] = value
-    return values
+            setattr(record, field, value)
 
 
 def _tool_dict(tool: Any) -> Mapping[str, Any] | None:
@@ -146,36 +142,32 @@ def openai_tools(tools: Any) -> list[dict[str, Any]]:
     return converted
 
 
-def record_request(span: Span, kwargs: Mapping[str, Any], *, stream: bool) -> None:
+def record_request(record: CallRecord, kwargs: Mapping[str, Any], *, stream: bool) -> None:
     """Inputs, parameters, tools, requested model and the stream flag of one request."""
     inputs = request_inputs(kwargs)
-    span.set_inputs(inputs)
-    values = request_parameters(inputs)
+    record.inputs = inputs
+    request_parameters(record, inputs)
     if stream:
-        values[attr.STREAM] = True
-    span.set_attributes(values)
-    tools = openai_tools(inputs.get("tools"))
-    if tools:
-        span.set_attribute(attr.CHAT_TOOLS, tools)
-    record_models(span, inputs.get("model"))
+        record.stream = True
+    record.tools = openai_tools(inputs.get("tools"))
+    record.request_model = inputs.get("model")
 
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def record_message(span: Span, requested_model: Any, message: Any) -> None:
+def record_message(record: CallRecord, requested_model: Any, message: Any) -> None:
     """A (possibly accumulated) Message: outputs, served model, id, stop reason, usage."""
-    span.set_outputs(message)
-    record_models(span, requested_model, _get(message, "model"))
-    values: dict[str, Any] = {}
+    record.outputs = message
+    record.request_model = requested_model
+    record.response_model = _get(message, "model")
     message_id = _get(message, "id")
     if message_id:
-        values[attr.GEN_AI_RESPONSE_ID] = str(message_id)
+        record.response_id = str(message_id)
     stop_reason = _get(message, "stop_reason")
     if stop_reason:
-        values[attr.GEN_AI_FINISH_REASONS] = [str(stop_reason)]
-    span.set_attributes(values)
+        record.finish_reasons = [str(stop_reason)]
     usage = _get(message, "usage")
     if usage is None:
         return
@@ -186,8 +178,7 @@ def record_message(span: Span, requested_model: Any, message: Any) -> None:
     if fresh is None and output is None:
         return
     prompt = (fresh or 0) + (cache_read or 0) + (cache_creation or 0)
-    record_usage(
-        span,
+    record.usage = Usage(
         prompt,
         output or 0,
         prompt + (output or 0),

@@ -9,7 +9,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tracekit import _attributes as attr
 from tracekit import _llm
 from tracekit._llm import Call, Endpoint, Patch
 from tracekit._llm import _stainless as stainless
@@ -25,7 +24,7 @@ class MessagesEndpoint(Endpoint):
     """``messages.create`` / ``parse`` / ``stream`` (``helper=True``), plain or beta."""
 
     provider = "anthropic"
-    operation = attr.OP_CHAT
+    operation = _llm.OP_CHAT
     message_format = "anthropic"
 
     def __init__(self, *, beta: bool = False, helper: bool = False) -> None:
@@ -36,9 +35,9 @@ class MessagesEndpoint(Endpoint):
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         stream = self.helper or kwargs.get("stream") is True
         call.state["stream"] = stream
-        record_request(call.span, kwargs, stream=stream)
+        record_request(call.record, kwargs, stream=stream)
         client = getattr(instance, "_client", None)  # the SDK resource's client (no public accessor)
-        _llm.record_server(call.span, getattr(client, "base_url", None))
+        call.record.base_url = getattr(client, "base_url", None)
 
     # --- result ----------------------------------------------------------------------
     def wrap(self, call: Call, result: Any) -> Any:
@@ -48,7 +47,7 @@ class MessagesEndpoint(Endpoint):
         if result is None:
             return
         message = self._message_from_raw(result) if _is_api_response(result) else result
-        record_message(call.span, call.kwargs.get("model"), message)
+        record_message(call.record, call.kwargs.get("model"), message)
 
     def _message_from_raw(self, response: Any) -> Any:
         """The Message of a ``with_raw_response`` body, without calling the response's
@@ -80,7 +79,7 @@ class MessagesEndpoint(Endpoint):
         if complete and not call.state.get("stopped"):
             # the body ended without message_stop (a dropped gateway connection ends
             # the SSE body cleanly): the SDK stops iterating without an error
-            call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
+            call.record.incomplete = True
         helper = call.state.get("helper")
         if helper is not None:
             try:
@@ -90,7 +89,7 @@ class MessagesEndpoint(Endpoint):
         else:
             message = accumulate(call.chunks, beta=self.beta, request_headers=_request_headers(stream))
         if message is not None:
-            record_message(call.span, call.kwargs.get("model"), message)
+            record_message(call.record, call.kwargs.get("model"), message)
 
 
 #: events the messages.stream() helper derives from a wire event (anthropic 2.12.0 build_events)

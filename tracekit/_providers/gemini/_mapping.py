@@ -1,4 +1,4 @@
-"""google-genai requests -> span data: inputs, tool definitions, generation parameters.
+"""google-genai requests -> the call record: inputs, tool definitions, generation parameters.
 
 Pure functions over the keyword arguments of ``Models._generate_content`` (and
 friends): ``model``, ``contents``, ``config``. They never mutate or consume what the
@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from tracekit import _attributes as attr
+from tracekit._llm import CallRecord
 
 #: config fields never recorded: ``http_options`` carries headers (API keys, gateway
 #: tokens) and a base URL that may hold credentials; the others are client-side
@@ -29,17 +29,17 @@ _CONFIG_SKIP = frozenset(
     | {"httpOptions", "shouldReturnHttpResponse", "automaticFunctionCalling", "automaticContinuation"}
 )
 
-#: GenerateContentConfig field -> gen_ai.request.* attribute
+#: GenerateContentConfig field -> the call record's field (gen_ai.request.*)
 _PARAMS = (
-    ("temperature", attr.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", attr.GEN_AI_REQUEST_TOP_P),
-    ("top_k", attr.GEN_AI_REQUEST_TOP_K),
-    ("max_output_tokens", attr.GEN_AI_REQUEST_MAX_TOKENS),
-    ("stop_sequences", attr.GEN_AI_REQUEST_STOP),
-    ("seed", attr.GEN_AI_REQUEST_SEED),
-    ("frequency_penalty", attr.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", attr.GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ("candidate_count", attr.GEN_AI_REQUEST_CHOICE_COUNT),
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("top_k", "top_k"),
+    ("max_output_tokens", "max_tokens"),
+    ("stop_sequences", "stop"),
+    ("seed", "seed"),
+    ("frequency_penalty", "frequency_penalty"),
+    ("presence_penalty", "presence_penalty"),
+    ("candidate_count", "choice_count"),
 )
 
 
@@ -237,17 +237,18 @@ def chat_tools(config_data: Any) -> list[dict[str, Any]]:
     return result
 
 
-def request_params(config_data: Any) -> dict[str, Any]:
-    """The generation parameters as ``gen_ai.request.*`` attributes."""
+def request_params(record: CallRecord, config_data: Any) -> None:
+    """The generation parameters (``gen_ai.request.*``) and the output type."""
     if not isinstance(config_data, Mapping):
-        return {}
-    values = {key: config_data[name] for name, key in _PARAMS if config_data.get(name) is not None}
+        return
+    for name, field in _PARAMS:
+        if config_data.get(name) is not None:
+            setattr(record, field, config_data[name])
     mime = config_data.get("response_mime_type")
     if isinstance(mime, str):
-        values[attr.GEN_AI_OUTPUT_TYPE] = "json" if mime.endswith("json") else "text" if mime.startswith("text/") else mime
+        record.output_type = "json" if mime.endswith("json") else "text" if mime.startswith("text/") else mime
     elif config_data.get("response_modalities") == ["IMAGE"]:
-        values[attr.GEN_AI_OUTPUT_TYPE] = "image"
-    return values
+        record.output_type = "image"
 
 
 # --- the client -----------------------------------------------------------------------

@@ -8,22 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tracekit import _attributes as attr
 from tracekit._llm import (
+    OP_EMBEDDINGS,
+    OP_GENERATE_CONTENT,
     Call,
+    CallRecord,
     Endpoint,
     Patch,
+    Usage,
     apply,
     proxy_stream,
     record_error,
-    record_models,
-    record_server,
-    record_usage,
     remove,
 )
 from tracekit._providers.gemini import _mapping as request
 from tracekit._providers.gemini import _response as response
-from tracekit._providers.gemini._merge_stream import merge_stream
+from tracekit._providers.gemini._accumulate import merge_stream
 from tracekit._span import SpanType
 
 __all__ = ["autolog"]
@@ -41,23 +41,23 @@ def _model_name(model: Any) -> str | None:
     return text.removeprefix("models/")
 
 
-def _providers(instance: Any) -> dict[str, str]:
+def _record_provider(record: CallRecord, instance: Any) -> None:
     """``gen_ai.provider.name`` takes the GenAI conventions' value (``gcp.gemini`` for
     the Gemini Developer API, ``gcp.vertex_ai`` for Vertex AI); ``gen_ai.system`` keeps
     the older convention's value, and ``mlflow.llm.provider`` the name MLflow's cost
     table knows (``gemini`` / ``vertex_ai``, as in LiteLLM)."""
-    if request.is_vertexai(instance):
-        return {attr.GEN_AI_PROVIDER: "gcp.vertex_ai", attr.GEN_AI_SYSTEM: "vertex_ai", attr.LLM_PROVIDER: "vertex_ai"}
-    return {attr.GEN_AI_PROVIDER: "gcp.gemini", attr.GEN_AI_SYSTEM: "gemini", attr.LLM_PROVIDER: "gemini"}
+    vertex = request.is_vertexai(instance)
+    record.provider = "gcp.vertex_ai" if vertex else "gcp.gemini"
+    record.system = record.llm_provider = "vertex_ai" if vertex else "gemini"
 
 
 def _record_api_error(call: Call, exc: BaseException) -> None:
-    record_error(call.span, exc)
+    record_error(call.record, exc)
     # google.genai.errors.APIError carries the HTTP status as ``code``; its
     # ``response`` is the SDK's own HttpResponse when the error arrived mid-stream
     code = getattr(exc, "code", None)
     if isinstance(code, int) and not isinstance(code, bool):
-        call.span.set_attribute(attr.HTTP_STATUS_CODE, code)
+        call.record.http_status = code
 
 
 def _inject_http_options(instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
@@ -116,7 +116,7 @@ class _GenerateContent(Endpoint):
 
     span_type = SpanType.CHAT_MODEL.value
     provider = "gcp.gemini"
-    operation = attr.OP_GENERATE_CONTENT
+    operation = OP_GENERATE_CONTENT
     message_format = "gemini"
     stream = False
 
@@ -125,21 +125,19 @@ class _GenerateContent(Endpoint):
         return f"{self.operation} {model}" if model else self.operation
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
-        span = call.span
-        span.set_attributes(_providers(instance))
+        record = call.record
+        _record_provider(record, instance)
         config = request.config_json(kwargs.get("config"), getattr(instance, "_api_client", None))
         inputs: dict[str, Any] = {"model": kwargs.get("model"), "contents": request.contents_json(kwargs.get("contents"))}
         if config:
             inputs["config"] = config
-        span.set_inputs(inputs)
-        tools = request.chat_tools(config)
-        if tools:
-            span.set_attribute(attr.CHAT_TOOLS, tools)
-        span.set_attributes(request.request_params(config))
+        record.inputs = inputs
+        record.tools = request.chat_tools(config)
+        request.request_params(record, config)
         if self.stream:
-            span.set_attribute(attr.STREAM, True)
-        record_models(span, _model_name(kwargs.get("model")))
-        record_server(span, request.base_url(instance, kwargs.get("config")))
+            record.stream = True
+        record.request_model = _model_name(kwargs.get("model"))
+        record.base_url = request.base_url(instance, kwargs.get("config"))
         call.state["model"] = _model_name(kwargs.get("model"))
         if isinstance(config, dict) and (config.get("response_schema") or config.get("response_json_schema")):
             call.state["structured"] = True
@@ -149,7 +147,7 @@ class _GenerateContent(Endpoint):
 
     def on_response(self, call: Call, result: Any) -> None:
         call.state["headers"] = _response_headers(result)
-        response.record_response(call.span, response.response_json(result), call.state.get("model"))
+        response.record_response(call.record, response.response_json(result), call.state.get("model"))
 
     def on_error(self, call: Call, exc: BaseException) -> None:
         _record_api_error(call, exc)
@@ -174,11 +172,11 @@ class _GenerateContentStream(_GenerateContent):
             # finish reason, no block): the server or a proxy cut the stream short, and
             # google-genai 3.4.0 ends iteration without an error when it has no
             # continuation token to resume from
-            call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
+            call.record.incomplete = True
         if call.chunks:
             if complete and call.state.get("structured"):
                 response.add_parsed(merged)
-            response.record_response(call.span, merged, call.state.get("model"))
+            response.record_response(call.record, merged, call.state.get("model"))
 
 
 class _EmbedContent(Endpoint):
@@ -186,15 +184,15 @@ class _EmbedContent(Endpoint):
 
     span_type = SpanType.EMBEDDING.value
     provider = "gcp.gemini"
-    operation = attr.OP_EMBEDDINGS
+    operation = OP_EMBEDDINGS
 
     def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         model = _model_name(kwargs.get("model"))
         return f"{self.operation} {model}" if model else self.operation
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
-        span = call.span
-        span.set_attributes(_providers(instance))
+        record = call.record
+        _record_provider(record, instance)
         inputs: dict[str, Any] = {"model": kwargs.get("model")}
         # the public method passes ``contents``; on Vertex AI the SDK may pass one
         # ``content`` or ``batch_contents`` instead
@@ -207,10 +205,10 @@ class _EmbedContent(Endpoint):
         if config:
             inputs["config"] = config
             if isinstance(config.get("output_dimensionality"), int):
-                span.set_attribute(attr.GEN_AI_EMBEDDINGS_DIMENSION, config["output_dimensionality"])
-        span.set_inputs(inputs)
-        record_models(span, _model_name(kwargs.get("model")))
-        record_server(span, request.base_url(instance, kwargs.get("config")))
+                record.embedding_dimension = config["output_dimensionality"]
+        record.inputs = inputs
+        record.request_model = _model_name(kwargs.get("model"))
+        record.base_url = request.base_url(instance, kwargs.get("config"))
 
     def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
         return _inject_http_options(instance, kwargs, headers)
@@ -218,12 +216,12 @@ class _EmbedContent(Endpoint):
     def on_response(self, call: Call, result: Any) -> None:
         call.state["headers"] = _response_headers(result)
         data = response.response_json(result)
-        call.span.set_outputs(data)
+        call.record.outputs = data
         embeddings = data.get("embeddings") or []
         first = embeddings[0] if embeddings and isinstance(embeddings[0], Mapping) else {}
         values = first.get("values")
         if isinstance(values, list) and values:
-            call.span.set_attribute(attr.GEN_AI_EMBEDDINGS_DIMENSION, len(values))
+            call.record.embedding_dimension = len(values)
         # Vertex AI reports tokens per embedding; the Gemini Developer API reports none
         tokens = [
             e["statistics"]["token_count"]
@@ -233,7 +231,7 @@ class _EmbedContent(Endpoint):
             and isinstance(e["statistics"].get("token_count"), (int, float))
         ]
         if tokens:
-            record_usage(call.span, int(sum(tokens)), 0)
+            call.record.usage = Usage(int(sum(tokens)), 0)
 
     def on_error(self, call: Call, exc: BaseException) -> None:
         _record_api_error(call, exc)

@@ -1,4 +1,4 @@
-"""google-genai responses -> span data: the response as JSON, streams merged into one
+"""google-genai responses -> the call record: the response as JSON, streams merged into one
 response, usage, finish reasons, safety blocks.
 
 Everything works on the JSON form of ``GenerateContentResponse``
@@ -13,9 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracekit import _attributes as attr
-from tracekit._llm import record_models, record_usage
-from tracekit._span import Span
+from tracekit._llm import CallRecord, Usage
 
 #: not part of the model's answer: ``sdk_http_response`` holds the HTTP response
 #: headers, ``automatic_function_calling_history`` is written by the SDK's own
@@ -202,24 +200,22 @@ def block_reason(data: Mapping[str, Any]) -> str | None:
     return str(reason) if reason else None
 
 
-def record_response(span: Span, data: Mapping[str, Any], requested_model: Any) -> None:
+def record_response(record: CallRecord, data: Mapping[str, Any], requested_model: Any) -> None:
     """Outputs, served model, response id, finish reasons, safety block and usage."""
-    span.set_outputs(data)
-    record_models(span, requested_model, data.get("model_version"))
-    values: dict[str, Any] = {}
+    record.outputs = data
+    record.request_model = requested_model
+    record.response_model = data.get("model_version")
     if data.get("response_id"):
-        values[attr.GEN_AI_RESPONSE_ID] = str(data["response_id"])
+        record.response_id = str(data["response_id"])
     reasons = finish_reasons(data)
     if reasons:
-        values[attr.GEN_AI_FINISH_REASONS] = reasons
+        record.finish_reasons = reasons
     block = block_reason(data)
     if block:
-        values[attr.GEMINI_BLOCK_REASON] = block
-    span.set_attributes(values)
+        record.block_reason = block
     counts = usage(data)
     if counts is not None:
-        record_usage(
-            span,
+        record.usage = Usage(
             counts["input"],
             counts["output"],
             counts["total"],

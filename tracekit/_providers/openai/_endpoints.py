@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tracekit import _attributes as attr
+from tracekit._llm import OP_CHAT, OP_EMBEDDINGS, OP_TEXT_COMPLETION, UNSET
 from tracekit._llm import _stainless as stainless
 from tracekit._llm._call import Call, Endpoint
-from tracekit._llm._span_data import record_models, record_server
+from tracekit._providers.openai import _accumulate as accumulate
 from tracekit._providers.openai import _mapping as mapping
 from tracekit._span_handle import SpanType
 
@@ -57,26 +57,19 @@ class OpenAIEndpoint(Endpoint):
     message_format: ClassVar[str | None] = "openai"
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Any) -> None:
-        span = call.span
+        record = call.record
         client = getattr(instance, "_client", None)
         if _is_azure(client):
-            span.set_attributes(
-                {
-                    attr.GEN_AI_PROVIDER: AZURE_GEN_AI_PROVIDER,
-                    attr.GEN_AI_SYSTEM: AZURE_GEN_AI_PROVIDER,
-                    attr.LLM_PROVIDER: AZURE_LLM_PROVIDER,
-                }
-            )
-        record_server(span, getattr(client, "base_url", None))
-        span.set_inputs(mapping.request_inputs(kwargs))
-        record_models(span, kwargs.get("model"))
-        values = mapping.request_attributes(kwargs)
-        if self.span_type != SpanType.EMBEDDING.value:
-            values[attr.GEN_AI_OUTPUT_TYPE] = mapping.output_type(kwargs)
-        span.set_attributes(values)
-        tools = mapping.tool_definitions(kwargs)
-        if tools:
-            span.set_attribute(attr.CHAT_TOOLS, tools)
+            record.provider = AZURE_GEN_AI_PROVIDER
+            record.llm_provider = AZURE_LLM_PROVIDER
+        record.base_url = getattr(client, "base_url", None)
+        record.inputs = mapping.request_inputs(kwargs)
+        record.request_model = kwargs.get("model")
+        # both or neither (as one attribute write before): the output type may fail to map
+        kind = mapping.output_type(kwargs) if self.span_type != SpanType.EMBEDDING.value else UNSET
+        mapping.request_parameters(record, kwargs)
+        record.output_type = kind
+        record.tools = mapping.tool_definitions(kwargs)
         call.state["stream"] = kwargs.get("stream") is True
 
     def wrap(self, call: Call, result: Any) -> Any:
@@ -96,7 +89,7 @@ class OpenAIEndpoint(Endpoint):
             if complete and not self.finished(data):
                 # the SDK iterated to the end, but the server stopped early (no finish
                 # reason / no terminal event, e.g. a proxy cut the stream before [DONE])
-                call.span.set_attribute(attr.STREAM_INCOMPLETE, True)
+                call.record.incomplete = True
 
     def accumulate(self, call: Call, stream: Any) -> Any:
         """The stream's output in the non-streamed response's JSON shape."""
@@ -115,53 +108,53 @@ class ChatEndpoint(OpenAIEndpoint):
     """``chat.completions.create`` / ``parse``."""
 
     span_type: ClassVar[str] = SpanType.CHAT_MODEL.value
-    operation: ClassVar[str] = attr.OP_CHAT
+    operation: ClassVar[str] = OP_CHAT
 
     def accumulate(self, call: Call, stream: Any) -> Any:
-        return mapping.accumulate_chat(call.chunks)
+        return accumulate.accumulate_chat(call.chunks)
 
     def record(self, call: Call, data: Any) -> None:
-        mapping.record_choices_response(call.span, data)
+        mapping.record_choices_response(call.record, data)
 
 
 class ResponsesEndpoint(OpenAIEndpoint):
     """``responses.create`` / ``parse`` (and ``stream()``: its events accumulate the same)."""
 
     span_type: ClassVar[str] = SpanType.CHAT_MODEL.value
-    operation: ClassVar[str] = attr.OP_CHAT
+    operation: ClassVar[str] = OP_CHAT
 
     def accumulate(self, call: Call, stream: Any) -> Any:
-        return mapping.accumulate_responses(call.chunks)
+        return accumulate.accumulate_responses(call.chunks)
 
     def finished(self, data: Any) -> bool:
         return isinstance(data, dict) and data.get("status") in ("completed", "incomplete", "failed", "cancelled")
 
     def record(self, call: Call, data: Any) -> None:
-        mapping.record_responses_response(call.span, data)
+        mapping.record_responses_response(call.record, data)
 
 
 class CompletionsEndpoint(OpenAIEndpoint):
     """The legacy ``completions.create``."""
 
     span_type: ClassVar[str] = SpanType.LLM.value
-    operation: ClassVar[str] = attr.OP_TEXT_COMPLETION
+    operation: ClassVar[str] = OP_TEXT_COMPLETION
 
     def accumulate(self, call: Call, stream: Any) -> Any:
-        return mapping.accumulate_completions(call.chunks)
+        return accumulate.accumulate_completions(call.chunks)
 
     def record(self, call: Call, data: Any) -> None:
-        mapping.record_choices_response(call.span, data)
+        mapping.record_choices_response(call.record, data)
 
 
 class EmbeddingsEndpoint(OpenAIEndpoint):
     """``embeddings.create``."""
 
     span_type: ClassVar[str] = SpanType.EMBEDDING.value
-    operation: ClassVar[str] = attr.OP_EMBEDDINGS
+    operation: ClassVar[str] = OP_EMBEDDINGS
     message_format: ClassVar[str | None] = None  # no chat to draw
 
     def record(self, call: Call, data: Any) -> None:
-        mapping.record_embeddings_response(call.span, data)
+        mapping.record_embeddings_response(call.record, data)
 
 
 class ChatStreamHelperEndpoint(ChatEndpoint):
@@ -169,7 +162,7 @@ class ChatStreamHelperEndpoint(ChatEndpoint):
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Any) -> None:
         super().on_request(call, instance, args, kwargs)
-        call.span.set_attribute(attr.STREAM, True)
+        call.record.stream = True
         call.state["stream"] = True
 
     def wrap(self, call: Call, result: Any) -> Any:
@@ -187,7 +180,7 @@ class ChatStreamHelperEndpoint(ChatEndpoint):
         except AssertionError:  # openai 3.54.0 asserts when no chunk arrived yet
             return None
         data = mapping.to_dict(snapshot)
-        return mapping.tidy_chat_snapshot(data) if isinstance(data, dict) else None
+        return accumulate.tidy_chat_snapshot(data) if isinstance(data, dict) else None
 
 
 class ResponsesStreamHelperEndpoint(ResponsesEndpoint):
@@ -196,7 +189,7 @@ class ResponsesStreamHelperEndpoint(ResponsesEndpoint):
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Any) -> None:
         super().on_request(call, instance, args, kwargs)
-        call.span.set_attribute(attr.STREAM, True)
+        call.record.stream = True
         call.state["stream"] = True
 
     def wrap(self, call: Call, result: Any) -> Any:
