@@ -42,7 +42,7 @@ def main() -> dict[str, Any]:
     import tracekit
     from tracekit import _llm, _tracer
     from tracekit._providers.openai import _accumulate as _openai_accumulate
-    from tracekit._providers.openai._endpoints import ChatEndpoint
+    from tracekit._providers.openai._patches import ChatEndpoint
     from tracekit._span import open_span
     from tracekit._store import SQLiteSpanExporter
 

@@ -43,7 +43,7 @@ def main() -> dict[str, Any]:
 
     import tracekit
     from tracekit import _cost, _llm, _pipeline
-    from tracekit._providers.openai._endpoints import ChatEndpoint
+    from tracekit._providers.openai._patches import ChatEndpoint
     from tracekit._store import _sqlite
 
     app = App("openai")

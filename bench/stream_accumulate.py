@@ -61,7 +61,7 @@ def main() -> dict[str, Any]:
     from tracekit._providers.gemini import _accumulate as _gemini_accumulate
     from tracekit._providers.gemini._patches import _STREAM
     from tracekit._providers.openai import _accumulate as _openai_accumulate
-    from tracekit._providers.openai._endpoints import ChatEndpoint
+    from tracekit._providers.openai._patches import ChatEndpoint
     from tracekit._span import open_span
 
     endpoints: dict[str, Any] = {"openai": ChatEndpoint(), "anthropic": MessagesEndpoint(), "gemini": _STREAM}

@@ -172,7 +172,9 @@ def test_sync_embed(client: Any, server: FakeLLMServer, inject: Any, hook: str, 
 
 @pytest.mark.parametrize("step", ["response_json", "merge_chunks", "usage", "finish_reasons"])
 def test_response_mapping_steps(client: Any, server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    from tracekit._providers.gemini import _response as _gemini_response
+    from tracekit._providers.gemini import _accumulate, _mapping
+
+    module = _accumulate if step == "merge_chunks" else _mapping
 
     def call() -> Any:
         plain = dump(client.models.generate_content(model=MODEL, contents=PROMPT))
@@ -182,7 +184,7 @@ def test_response_mapping_steps(client: Any, server: FakeLLMServer, monkeypatch:
     tracekit.gemini.autolog(disable=True)
     baseline = _run(server, call)
     tracekit.gemini.autolog()
-    monkeypatch.setattr(_gemini_response, step, _boom)
+    monkeypatch.setattr(module, step, _boom)
     with _errors.lenient():
         _same(_run(server, call), baseline)
     assert len(server.requests) == 2

@@ -17,8 +17,8 @@ from gemini_spans import MODEL, USER
 from google import genai
 from google.genai import types
 
-from tracekit._providers.gemini._accumulate import merge_stream
-from tracekit._providers.gemini._response import merge_chunks, response_json
+from tracekit._providers.gemini._accumulate import merge_chunks, merge_stream
+from tracekit._providers.gemini._mapping import response_json
 from tracekit.testing._fakeserver import SCENARIOS, FakeLLMServer
 from tracekit.testing._fakeserver._scenarios import ERROR_STATUS
 

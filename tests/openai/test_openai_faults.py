@@ -13,8 +13,8 @@ from openai_helpers import MESSAGES, MODEL, TEXT, scenario
 
 from tracekit import _errors
 from tracekit._providers.openai import _accumulate as accumulate
-from tracekit._providers.openai import _endpoints as endpoints
 from tracekit._providers.openai import _mapping as mapping
+from tracekit._providers.openai import _patches as endpoints
 from tracekit.testing import SpanCapture
 from tracekit.testing._fakeserver import FakeLLMServer
 

@@ -1,4 +1,5 @@
-"""One folder per provider SDK, the same file names in each: ``_patches.py`` (the patch
-table, its endpoints and ``autolog``), ``_mapping.py`` (request/response data -> span
-data), and where the SDK needs them ``_streams.py`` / ``_endpoints.py`` / ``_response.py``.
-The public faces (``tracekit.openai`` ...) are thin entry points over these."""
+"""One folder per provider SDK, the same three file names in each: ``_patches.py`` (the
+endpoints -- what each traced SDK method records -- the patch table and ``autolog``),
+``_mapping.py`` (request/response data -> the call record) and ``_accumulate.py``
+(stream chunks -> one response, once, when the stream ends). The public faces
+(``tracekit.openai`` ...) are thin entry points over these."""

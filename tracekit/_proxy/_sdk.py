@@ -1,6 +1,6 @@
 """Wire JSON -> what the provider SDK would have handed to autolog.
 
-The proxy records through the very endpoints autolog uses (``tracekit/_providers/openai/_endpoints.py``,
+The proxy records through the very endpoints autolog uses (``tracekit/_providers/openai/_patches.py``,
 ``tracekit/anthropic.py``, ``tracekit/gemini.py``), whose hooks take the SDK's
 arguments and objects. This module builds those from the HTTP bodies: the SDK's own
 ``construct_type`` (what openai 3.x / anthropic 2.x run on every response and stream

@@ -1,6 +1,6 @@
 """A stream's chunks merged into one response, dumping each chunk only where it counts.
 
-:func:`._response.merge_chunks` merges the chunks' JSON form; dumping every chunk whole
+:func:`merge_chunks` merges the chunks' JSON form; dumping every chunk whole
 (``model_dump(mode="json", exclude_none=True)``) was most of what ending a 20-chunk
 stream cost the app's thread, though the merge keeps only the *last* value of every
 field but ``candidates`` (``usage_metadata``, ``model_version``, ``response_id``, ...).
@@ -12,10 +12,14 @@ included (it is recorded as ``mlflow.spanOutputs``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracekit._providers.gemini import _response
+from tracekit._providers.gemini import _mapping
+
+#: part keys that make a plain text part, which a stream delivers in pieces
+_TEXT_PART_KEYS = frozenset({"text", "thought", "thought_signature"})
 
 
 class _Whole(Exception):
@@ -40,7 +44,7 @@ def _fields(cls: type) -> tuple[str, ...] | None:
         and not decorators.field_serializers
         and not any(f.exclude for f in fields.values())
     ):
-        names = tuple(n for n in fields if n != "candidates" and n not in _response._RESPONSE_SKIP)
+        names = tuple(n for n in fields if n != "candidates" and n not in _mapping._RESPONSE_SKIP)
     _FIELDS[cls] = names
     return names
 
@@ -135,7 +139,7 @@ def merge_stream(chunks: Sequence[Any]) -> dict[str, Any]:
         return _merge(chunks)
     except _Whole:
         pass
-    return _response.merge_chunks([_response.response_json(chunk) for chunk in chunks])
+    return merge_chunks([_mapping.response_json(chunk) for chunk in chunks])
 
 
 def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
@@ -168,7 +172,7 @@ def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
                 data[name] = None  # a placeholder: the merge keeps the last value only
                 last[name] = position
         lite.append(data)
-    merged = _response.merge_chunks(lite)
+    merged = merge_chunks(lite)
     fields: dict[int, set[str]] = {}
     for name, position in last.items():
         fields.setdefault(position, set()).add(name)
@@ -176,3 +180,107 @@ def _merge(chunks: Sequence[Any]) -> dict[str, Any]:
         # replacing a key's value keeps its place in the dict
         merged.update(chunks[position].model_dump(mode="json", exclude_none=True, include=include))
     return merged
+
+
+# --- merging a stream ------------------------------------------------------------------
+
+
+def _is_text_part(part: Mapping[str, Any]) -> bool:
+    return "text" in part and part.keys() <= _TEXT_PART_KEYS  # a keys view: no set built
+
+
+def _merge_parts(parts: list[dict[str, Any]], incoming: Sequence[Any]) -> None:
+    for part in incoming:
+        if type(part) is not dict and not isinstance(part, Mapping):  # dict first: an ABC check is slow
+            continue
+        last = parts[-1] if parts else None
+        if (
+            last is not None
+            and _is_text_part(part)
+            and _is_text_part(last)
+            and bool(last.get("thought")) == bool(part.get("thought"))
+        ):
+            # consecutive text (or thought) pieces are one part in a non-streamed response
+            last["text"] = str(last.get("text", "")) + str(part.get("text") or "")
+            if part.get("thought_signature"):
+                last["thought_signature"] = part["thought_signature"]
+        elif _is_text_part(part) and not part.get("text") and not part.get("thought_signature") and parts:
+            continue  # an empty text piece adds nothing
+        else:
+            parts.append(dict(part))
+
+
+def _merge_logprobs(target: dict[str, Any], incoming: Mapping[str, Any]) -> None:
+    for key, value in incoming.items():
+        if isinstance(value, list) and isinstance(target.get(key), list):
+            target[key] = [*target[key], *value]
+        elif isinstance(value, (int, float)) and isinstance(target.get(key), (int, float)):
+            target[key] = target[key] + value
+        else:
+            target[key] = value
+
+
+def _merge_candidate(target: dict[str, Any], incoming: Mapping[str, Any]) -> None:
+    for key, value in incoming.items():
+        if key == "content" and (type(value) is dict or isinstance(value, Mapping)):
+            content = target.setdefault("content", {})
+            if value.get("role") and not content.get("role"):
+                content["role"] = value["role"]
+            parts = content.setdefault("parts", [])
+            _merge_parts(parts, value.get("parts") or [])
+            for other, item in value.items():
+                if other not in ("role", "parts"):
+                    content[other] = item
+        elif key == "citation_metadata" and isinstance(value, Mapping):
+            citations = target.setdefault("citation_metadata", {}).setdefault("citations", [])
+            citations.extend(value.get("citations") or [])
+        elif key == "logprobs_result" and isinstance(value, Mapping):
+            _merge_logprobs(target.setdefault("logprobs_result", {}), value)
+        else:
+            # finish_reason, safety_ratings, grounding metadata, token counts: the last word
+            target[key] = value
+
+
+def merge_chunks(chunks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge streamed chunks (JSON form) into one response of the non-streamed shape.
+
+    Text pieces are concatenated per candidate (thought text apart from answer
+    text), function calls and other parts are kept in order, and the last chunk's
+    ``finish_reason``, ``usage_metadata`` (a running total in Gemini streams),
+    ``model_version`` and ``response_id`` win.
+    """
+    merged: dict[str, Any] = {}
+    candidates: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        for key, value in chunk.items():
+            if key == "candidates" and isinstance(value, list):
+                for position, candidate in enumerate(value):
+                    if type(candidate) is not dict and not isinstance(candidate, Mapping):
+                        continue
+                    index = candidate.get("index", position)
+                    _merge_candidate(candidates.setdefault(int(index), {}), candidate)
+            else:
+                merged[key] = value
+    if candidates:
+        merged["candidates"] = [candidates[i] for i in sorted(candidates)]
+    for candidate in merged.get("candidates", []):
+        content = candidate.get("content")
+        if isinstance(content, dict) and not content.get("parts"):
+            content.pop("parts", None)
+            if not content:
+                del candidate["content"]
+    return merged
+
+
+def add_parsed(merged: dict[str, Any]) -> None:
+    """Give a merged structured-output stream the ``parsed`` value the SDK gives a
+    non-streamed response (each streamed chunk only holds a piece of the JSON text)."""
+    if "parsed" in merged:
+        return
+    candidates = merged.get("candidates") or [{}]
+    parts = (candidates[0].get("content") or {}).get("parts") or []
+    text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, Mapping) and not p.get("thought"))
+    try:
+        merged["parsed"] = json.loads(text)
+    except ValueError:
+        pass  # not JSON after all: the SDK leaves parsed unset too

@@ -1,4 +1,5 @@
-"""google-genai requests -> the call record: inputs, tool definitions, generation parameters.
+"""google-genai requests and responses -> the call record: inputs, tool definitions,
+generation parameters; the response as JSON, usage, finish reasons, safety blocks.
 
 Pure functions over the keyword arguments of ``Models._generate_content`` (and
 friends): ``model``, ``contents``, ``config``. They never mutate or consume what the
@@ -17,7 +18,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from tracekit._llm import CallRecord
+from tracekit._llm import CallRecord, Usage
 
 #: config fields never recorded: ``http_options`` carries headers (API keys, gateway
 #: tokens) and a base URL that may hold credentials; the others are client-side
@@ -267,3 +268,107 @@ def base_url(instance: Any, config: Any) -> Any:
         return override
     client_options = getattr(getattr(instance, "_api_client", None), "_http_options", None)
     return getattr(client_options, "base_url", None)
+
+
+# --- responses ------------------------------------------------------------------------
+
+#: not part of the model's answer: ``sdk_http_response`` holds the HTTP response
+#: headers, ``automatic_function_calling_history`` is written by the SDK's own
+#: function-calling loop after the model call returned (google-genai 3.4.0 sets it on
+#: the very chunk objects it yields, so it must be excluded when a stream ends)
+_RESPONSE_SKIP = frozenset({"sdk_http_response", "automatic_function_calling_history"})
+
+
+def response_json(response: Any) -> dict[str, Any]:
+    """A ``GenerateContentResponse`` (or ``EmbedContentResponse``) in the SDK's JSON shape."""
+    try:
+        data = response.model_dump(mode="json", exclude_none=True, exclude=set(_RESPONSE_SKIP))
+    except Exception:
+        # ``parsed`` holds the app's own pydantic object when a response_schema was
+        # given; one the SDK cannot encode is left out rather than losing the response
+        data = response.model_dump(mode="json", exclude_none=True, exclude={*_RESPONSE_SKIP, "parsed"})
+    return dict(data)
+
+
+# --- recording --------------------------------------------------------------------------
+
+
+def usage(data: Mapping[str, Any]) -> dict[str, int] | None:
+    """Token counts of a response's ``usage_metadata``, mapped to tracekit's usage.
+
+    * input = ``prompt_token_count`` (which already includes cached tokens) plus
+      ``tool_use_prompt_token_count``;
+    * output = ``candidates_token_count`` plus ``thoughts_token_count``: Gemini bills
+      thinking as output, so cost and totals come out right; the thinking share is
+      also reported as reasoning tokens;
+    * total = ``total_token_count`` as reported;
+    * cache_read = ``cached_content_token_count``.
+    """
+    meta = data.get("usage_metadata")
+    if not isinstance(meta, Mapping):
+        return None
+
+    def count(key: str) -> int | None:
+        value = meta.get(key)
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    prompt, tool_prompt = count("prompt_token_count"), count("tool_use_prompt_token_count")
+    candidates, thoughts = count("candidates_token_count"), count("thoughts_token_count")
+    if prompt is None and candidates is None and count("total_token_count") is None:
+        return None
+    result = {
+        "input": (prompt or 0) + (tool_prompt or 0),
+        "output": (candidates or 0) + (thoughts or 0),
+    }
+    total = count("total_token_count")
+    result["total"] = total if total is not None else result["input"] + result["output"]
+    cached = count("cached_content_token_count")
+    if cached is not None:
+        result["cache_read"] = cached
+    if thoughts is not None:
+        result["reasoning"] = thoughts
+    return result
+
+
+def finish_reasons(data: Mapping[str, Any]) -> list[str]:
+    """Each candidate's finish reason; for a blocked prompt (no candidates), the block reason."""
+    reasons = [str(c["finish_reason"]) for c in data.get("candidates") or [] if isinstance(c, Mapping) and c.get("finish_reason")]
+    block = block_reason(data)
+    if not reasons and block:
+        reasons.append(block)
+    return reasons
+
+
+def finished(data: Mapping[str, Any]) -> bool:
+    """True when the response says it is over: a candidate's finish reason or a prompt block."""
+    return bool(finish_reasons(data))
+
+
+def block_reason(data: Mapping[str, Any]) -> str | None:
+    feedback = data.get("prompt_feedback")
+    reason = feedback.get("block_reason") if isinstance(feedback, Mapping) else None
+    return str(reason) if reason else None
+
+
+def record_response(record: CallRecord, data: Mapping[str, Any], requested_model: Any) -> None:
+    """Outputs, served model, response id, finish reasons, safety block and usage."""
+    record.outputs = data
+    record.request_model = requested_model
+    record.response_model = data.get("model_version")
+    if data.get("response_id"):
+        record.response_id = str(data["response_id"])
+    reasons = finish_reasons(data)
+    if reasons:
+        record.finish_reasons = reasons
+    block = block_reason(data)
+    if block:
+        record.block_reason = block
+    counts = usage(data)
+    if counts is not None:
+        record.usage = Usage(
+            counts["input"],
+            counts["output"],
+            counts["total"],
+            cache_read=counts.get("cache_read"),
+            reasoning=counts.get("reasoning"),
+        )

@@ -21,9 +21,8 @@ from tracekit._llm import (
     record_error,
     remove,
 )
-from tracekit._providers.gemini import _mapping as request
-from tracekit._providers.gemini import _response as response
-from tracekit._providers.gemini._accumulate import merge_stream
+from tracekit._providers.gemini import _mapping as mapping
+from tracekit._providers.gemini._accumulate import add_parsed, merge_stream
 from tracekit._span import SpanType
 
 __all__ = ["autolog"]
@@ -46,7 +45,7 @@ def _record_provider(record: CallRecord, instance: Any) -> None:
     the Gemini Developer API, ``gcp.vertex_ai`` for Vertex AI); ``gen_ai.system`` keeps
     the older convention's value, and ``mlflow.llm.provider`` the name MLflow's cost
     table knows (``gemini`` / ``vertex_ai``, as in LiteLLM)."""
-    vertex = request.is_vertexai(instance)
+    vertex = mapping.is_vertexai(instance)
     record.provider = "gcp.vertex_ai" if vertex else "gcp.gemini"
     record.system = record.llm_provider = "vertex_ai" if vertex else "gemini"
 
@@ -127,17 +126,17 @@ class _GenerateContent(Endpoint):
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = call.record
         _record_provider(record, instance)
-        config = request.config_json(kwargs.get("config"), getattr(instance, "_api_client", None))
-        inputs: dict[str, Any] = {"model": kwargs.get("model"), "contents": request.contents_json(kwargs.get("contents"))}
+        config = mapping.config_json(kwargs.get("config"), getattr(instance, "_api_client", None))
+        inputs: dict[str, Any] = {"model": kwargs.get("model"), "contents": mapping.contents_json(kwargs.get("contents"))}
         if config:
             inputs["config"] = config
         record.inputs = inputs
-        record.tools = request.chat_tools(config)
-        request.request_params(record, config)
+        record.tools = mapping.chat_tools(config)
+        mapping.request_params(record, config)
         if self.stream:
             record.stream = True
         record.request_model = _model_name(kwargs.get("model"))
-        record.base_url = request.base_url(instance, kwargs.get("config"))
+        record.base_url = mapping.base_url(instance, kwargs.get("config"))
         call.state["model"] = _model_name(kwargs.get("model"))
         if isinstance(config, dict) and (config.get("response_schema") or config.get("response_json_schema")):
             call.state["structured"] = True
@@ -147,7 +146,7 @@ class _GenerateContent(Endpoint):
 
     def on_response(self, call: Call, result: Any) -> None:
         call.state["headers"] = _response_headers(result)
-        response.record_response(call.record, response.response_json(result), call.state.get("model"))
+        mapping.record_response(call.record, mapping.response_json(result), call.state.get("model"))
 
     def on_error(self, call: Call, exc: BaseException) -> None:
         _record_api_error(call, exc)
@@ -167,7 +166,7 @@ class _GenerateContentStream(_GenerateContent):
         if call.chunks:
             call.state["headers"] = _response_headers(call.chunks[0])
         merged = merge_stream(call.chunks)
-        if complete and not response.finished(merged):
+        if complete and not mapping.finished(merged):
             # the SDK iterated to the end, but no chunk said the answer was over (no
             # finish reason, no block): the server or a proxy cut the stream short, and
             # google-genai 3.4.0 ends iteration without an error when it has no
@@ -175,8 +174,8 @@ class _GenerateContentStream(_GenerateContent):
             call.record.incomplete = True
         if call.chunks:
             if complete and call.state.get("structured"):
-                response.add_parsed(merged)
-            response.record_response(call.record, merged, call.state.get("model"))
+                add_parsed(merged)
+            mapping.record_response(call.record, merged, call.state.get("model"))
 
 
 class _EmbedContent(Endpoint):
@@ -198,8 +197,8 @@ class _EmbedContent(Endpoint):
         # ``content`` or ``batch_contents`` instead
         for name in ("contents", "content", "batch_contents"):
             if kwargs.get(name) is not None:
-                inputs[name] = request.to_json(kwargs[name])
-        config = request.to_json(kwargs.get("config"))
+                inputs[name] = mapping.to_json(kwargs[name])
+        config = mapping.to_json(kwargs.get("config"))
         if isinstance(config, dict):
             config = {k: v for k, v in config.items() if k not in ("http_options", "httpOptions") and v is not None}
         if config:
@@ -208,14 +207,14 @@ class _EmbedContent(Endpoint):
                 record.embedding_dimension = config["output_dimensionality"]
         record.inputs = inputs
         record.request_model = _model_name(kwargs.get("model"))
-        record.base_url = request.base_url(instance, kwargs.get("config"))
+        record.base_url = mapping.base_url(instance, kwargs.get("config"))
 
     def inject_headers(self, instance: Any, kwargs: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any] | None:
         return _inject_http_options(instance, kwargs, headers)
 
     def on_response(self, call: Call, result: Any) -> None:
         call.state["headers"] = _response_headers(result)
-        data = response.response_json(result)
+        data = mapping.response_json(result)
         call.record.outputs = data
         embeddings = data.get("embeddings") or []
         first = embeddings[0] if embeddings and isinstance(embeddings[0], Mapping) else {}
