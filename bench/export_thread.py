@@ -25,6 +25,8 @@ import tempfile
 import time
 from typing import Any
 
+from _proc import proc_cpu_s
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 os.environ.setdefault("TRACEKIT_HOME", tempfile.mkdtemp(prefix="tracekit-export-"))
@@ -98,13 +100,13 @@ def main() -> dict[str, Any]:
         time.sleep(0.05)
     acc.update(dict.fromkeys(acc, 0))
     writer_pid = writer.writer_pid if writer is not None else None
-    writer_cpu = _proc_cpu_s(writer_pid)
+    writer_cpu = proc_cpu_s(writer_pid)
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(args.calls):
         nested()
     tracekit.flush()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    writer_cpu = _proc_cpu_s(writer_pid) - writer_cpu
+    writer_cpu = proc_cpu_s(writer_pid) - writer_cpu
     n = acc["spans"]
     out: dict[str, Any] = {"spans": n, "batches": acc["batches"]}
     for key in ("price", "encode", "export"):
@@ -118,15 +120,6 @@ def main() -> dict[str, Any]:
     out["wall_us_per_span"] = round(wall / total * 1e6, 1)
     out["rss_mb"] = round(_rss_mb(), 1)
     return out
-
-
-def _proc_cpu_s(pid: int | None) -> float:
-    """A process's user + system CPU seconds (Linux /proc; 0 without a pid)."""
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb() -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import tempfile
 import threading
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _proc import proc_cpu_s
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, Status, StatusCode
@@ -148,25 +148,16 @@ def _measure(spans: list[ReadableSpan], batch: int, split: bool, writer: str) ->
         batches = [spans[i : i + batch] for i in range(0, len(spans), batch)]
         if split:  # shift by one span: every batch boundary cuts a nested trace in two
             batches = [spans[i : i + batch] for i in range(1, len(spans), batch)]
-        w = _proc_cpu_s(pid)
+        w = proc_cpu_s(pid)
         t = time.thread_time_ns()
         for b in batches:
             if exporter.export(b).name != "SUCCESS":
                 raise RuntimeError("export failed")
         cpu = time.thread_time_ns() - t
-        w = _proc_cpu_s(pid) - w
+        w = proc_cpu_s(pid) - w
         exporter.shutdown()
         count = sum(len(b) for b in batches)
     return cpu / count / 1e3, w / count * 1e6
-
-
-def _proc_cpu_s(pid: int | None) -> float:
-    """A process's user + system CPU seconds (Linux /proc; 0 without a pid)."""
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> dict[str, Any]:
