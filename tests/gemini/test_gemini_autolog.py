@@ -82,6 +82,7 @@ def test_older_sdk_without_private_methods_patches_public_ones(monkeypatch: pyte
         ("AsyncModels", "_generate_content"),
         ("AsyncModels", "generate_content_stream"),
         ("AsyncModels", "embed_content"),
+        ("BaseApiClient", "_build_request"),  # the request tap that adds traceparent
     ]
 
 

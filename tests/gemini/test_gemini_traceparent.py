@@ -1,5 +1,6 @@
 """W3C ``traceparent`` sent with every traced google-genai call (generate, streams,
-chats, embed), sync and async, through the request's ``http_options.headers``:
+chats, embed), sync and async: added to the request google-genai builds (non-streamed
+calls) or through the request's ``http_options.headers`` (streams, and unsampled calls);
 asserted on what the fake server received."""
 
 from __future__ import annotations
@@ -119,6 +120,34 @@ def test_the_apps_header_wins(client: Any, server: FakeLLMServer, captured: Span
     client.models.generate_content(model=MODEL, contents=PROMPT, config=config)
     assert _sent(server) == mine
     assert "http_options" not in only_span(captured).inputs.get("config", {})
+
+
+def test_a_client_header_wins_for_a_non_streamed_call(server: FakeLLMServer, captured: SpanCapture) -> None:
+    mine = "00-" + "e" * 32 + "-" + "f" * 16 + "-01"
+    from google import genai
+
+    c = genai.Client(
+        api_key="k", http_options=types.HttpOptions(base_url=server.url, api_version="v1beta", headers={"TraceParent": mine})
+    )
+    _generate(c)
+    assert _sent(server) == mine
+    c.close()
+
+
+def test_the_clients_headers_stay_its_own(client: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
+    """The header joins one built request, never the client's default headers, which
+    google-genai 1.x hands to every request it builds: an untraced call after a traced
+    one sends none."""
+    _generate(client)
+    _embed(client)
+    assert _sent(server) == _traceparent_of(captured.spans[-1])
+    assert all(key.lower() != "traceparent" for key in client._api_client._http_options.headers)
+    tracekit.gemini.autolog(disable=True)
+    try:
+        _generate(client)
+        assert _sent(server) is None
+    finally:
+        tracekit.gemini.autolog()
 
 
 def test_a_client_header_wins(server: FakeLLMServer, captured: SpanCapture) -> None:

@@ -60,6 +60,7 @@ from tracekit._llm._streams import SyncStreamProxy as SyncStreamProxy
 from tracekit._llm._streams import _StreamState as _StreamState
 from tracekit._llm._streams import finalize_open_streams as finalize_open_streams
 from tracekit._llm._streams import proxy_stream as proxy_stream
+from tracekit._llm._wrappers import RequestTap as RequestTap
 from tracekit._llm._wrappers import ResponseTap as ResponseTap
 from tracekit._llm._wrappers import _async_wrapper as _async_wrapper
 from tracekit._llm._wrappers import _begin as _begin

@@ -24,6 +24,9 @@ from tracekit._span_handle import Span, SpanType
 _in_call: ContextVar[bool] = ContextVar("tracekit_in_llm_call", default=False)
 
 
+#: ``call.state`` key: headers a RequestTap adds to the call's HTTP request
+SEND_HEADERS = "send_headers"
+
 #: the traced call whose HTTP request is on its way in this flow: a response tap (a
 #: patch on the SDK's response processing) hands it the HTTP response's headers
 _http_call: ContextVar[Call | None] = ContextVar("tracekit_http_call", default=None)
@@ -105,6 +108,9 @@ class Endpoint:
     """
 
     span_type: ClassVar[str] = SpanType.CHAT_MODEL.value
+    #: a :class:`~._wrappers.RequestTap` that adds the outgoing headers to the request
+    #: the SDK builds while this endpoint's method runs; None: :meth:`inject_headers`
+    request_tap: ClassVar[Any] = None
     provider: ClassVar[str] = ""
     operation: ClassVar[str] = attr.OP_CHAT
     message_format: ClassVar[str | None] = None

@@ -16,7 +16,15 @@ import wrapt
 
 from tracekit import _config, _errors
 from tracekit._llm._call import Endpoint
-from tracekit._llm._wrappers import ResponseTap, _applied, _async_wrapper, _sync_wrapper, _tap_wrapper
+from tracekit._llm._wrappers import (
+    RequestTap,
+    ResponseTap,
+    _applied,
+    _async_wrapper,
+    _request_tap_wrapper,
+    _sync_wrapper,
+    _tap_wrapper,
+)
 
 logger = logging.getLogger("tracekit")
 
@@ -75,6 +83,8 @@ def _apply_row(patch: Patch, key: tuple[str, str, str]) -> bool:
     try:
         if isinstance(patch.endpoint, ResponseTap):
             wrapper = _tap_wrapper(patch.endpoint, key)
+        elif isinstance(patch.endpoint, RequestTap):
+            wrapper = _request_tap_wrapper(patch.endpoint, key)
         else:
             wrapper = _async_wrapper(patch.endpoint, key) if patch.is_async else _sync_wrapper(patch.endpoint, key)
         setattr(owner, patch.method, wrapt.FunctionWrapper(original, wrapper))
