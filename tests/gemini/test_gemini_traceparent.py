@@ -122,18 +122,6 @@ def test_the_apps_header_wins(client: Any, server: FakeLLMServer, captured: Span
     assert "http_options" not in only_span(captured).inputs.get("config", {})
 
 
-def test_a_client_header_wins_for_a_non_streamed_call(server: FakeLLMServer, captured: SpanCapture) -> None:
-    mine = "00-" + "e" * 32 + "-" + "f" * 16 + "-01"
-    from google import genai
-
-    c = genai.Client(
-        api_key="k", http_options=types.HttpOptions(base_url=server.url, api_version="v1beta", headers={"TraceParent": mine})
-    )
-    _generate(c)
-    assert _sent(server) == mine
-    c.close()
-
-
 def test_the_clients_headers_stay_its_own(client: Any, server: FakeLLMServer, captured: SpanCapture) -> None:
     """The header joins one built request, never the client's default headers, which
     google-genai 1.x hands to every request it builds: an untraced call after a traced
@@ -150,14 +138,15 @@ def test_the_clients_headers_stay_its_own(client: Any, server: FakeLLMServer, ca
         tracekit.gemini.autolog()
 
 
-def test_a_client_header_wins(server: FakeLLMServer, captured: SpanCapture) -> None:
+@pytest.mark.parametrize(("call", "name"), [(_generate, "TraceParent"), (_stream, "traceparent")])
+def test_a_client_header_wins(call: Callable[[Any], None], name: str, server: FakeLLMServer, captured: SpanCapture) -> None:
+    """The client's own header, any case, wins on both paths (the built request for a
+    non-streamed call, ``http_options`` for a stream)."""
     mine = "00-" + "c" * 32 + "-" + "d" * 16 + "-01"
     from google import genai
 
-    c = genai.Client(
-        api_key="k", http_options=types.HttpOptions(base_url=server.url, api_version="v1beta", headers={"traceparent": mine})
-    )
-    _stream(c)
+    c = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=server.url, api_version="v1beta", headers={name: mine}))
+    call(c)
     assert _sent(server) == mine
     c.close()
 
