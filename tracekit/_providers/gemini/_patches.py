@@ -119,19 +119,24 @@ def _response_headers(result: Any) -> Any:
     return getattr(getattr(result, "sdk_http_response", None), "headers", None)
 
 
-class _GenerateContent(Endpoint):
-    """``Models._generate_content`` (sync and async): one request, one response."""
+class _GeminiEndpoint(Endpoint):
+    """What every google-genai endpoint shares: the provider, the request tap, the name."""
 
-    span_type = SpanType.CHAT_MODEL.value
     provider = "gcp.gemini"
-    operation = OP_GENERATE_CONTENT
-    message_format = "gemini"
-    stream = False
     request_tap: ClassVar[Any] = _REQUEST_TAP
 
     def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         model = _model_name(kwargs.get("model"))
         return f"{self.operation} {model}" if model else self.operation
+
+
+class _GenerateContent(_GeminiEndpoint):
+    """``Models._generate_content`` (sync and async): one request, one response."""
+
+    span_type = SpanType.CHAT_MODEL.value
+    operation = OP_GENERATE_CONTENT
+    message_format = "gemini"
+    stream = False
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = call.record
@@ -189,17 +194,11 @@ class _GenerateContentStream(_GenerateContent):
             mapping.record_response(call.record, merged, call.state.get("model"))
 
 
-class _EmbedContent(Endpoint):
+class _EmbedContent(_GeminiEndpoint):
     """``Models._embed_content``: an EMBEDDING span."""
 
     span_type = SpanType.EMBEDDING.value
-    provider = "gcp.gemini"
     operation = OP_EMBEDDINGS
-    request_tap: ClassVar[Any] = _REQUEST_TAP
-
-    def span_name(self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
-        model = _model_name(kwargs.get("model"))
-        return f"{self.operation} {model}" if model else self.operation
 
     def on_request(self, call: Call, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = call.record
