@@ -166,3 +166,24 @@ def test_an_unsampled_call_says_so(server: FakeLLMServer, captured: SpanCapture)
     assert sent is not None and sent.startswith("00-") and sent.endswith("-00")
     assert captured.spans == []
     c.close()
+
+
+def test_a_failing_request_tap_never_reaches_the_app(
+    client: Any, server: FakeLLMServer, captured: SpanCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tap's own failure is reported and the request goes out as the SDK built it."""
+    from tracekit import _errors
+    from tracekit._llm import RequestTap
+
+    def boom(self: RequestTap, request: Any, headers: Any) -> None:
+        raise RuntimeError("tap broke")
+
+    monkeypatch.setattr(RequestTap, "add", boom)
+    with _errors.lenient():
+        reply = client.models.generate_content(model=MODEL, contents=PROMPT)
+    assert reply.text
+    assert _sent(server) is None
+    assert _errors.counts.get("RequestTap.add") == 1
+    span = only_span(captured)
+    assert span.status == "OK"
+    assert span.outputs  # the response is recorded as usual
